@@ -1,0 +1,235 @@
+"""``helio``: the command line of Helio KB.
+
+    helio demo                  embedded Postgres + seed + index all four KBs + sample questions
+    helio seed [--products N]   load the demo data (idempotent)
+    helio refresh               materialize every asset (the nightly job, now)
+    helio search "QUERY"        query the knowledge bases
+    helio rollback DOMAIN       point a domain's alias back at its previous collection
+    helio cache stats|prune     inspect or prune the embedding cache
+    helio quarantine            list the latest skipped rows and quarantined lines
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+from helio_pipeline import settings
+from helio_pipeline.lib.errors import HelioError
+
+SAMPLE_QUESTIONS = (
+    "painel 550w monocristalino",
+    "Qual inversor para projeto comercial 50kWp?",
+    "prazo de garantia de inversores",
+)
+
+
+def _runtime():
+    """Resources as the code location builds them from the environment."""
+    settings.dagster_home()
+    from helio_pipeline.definitions import build_resources
+
+    return build_resources()
+
+
+def _run_job(job_name: str, run_config: dict | None = None):
+    import dagster as dg
+
+    from helio_pipeline.definitions import defs
+
+    instance = dg.DagsterInstance.get()  # the same DAGSTER_HOME that `dagster dev` shows
+    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
+    return defs.resolve_job_def(job_name).execute_in_process(instance=instance, run_config=config,
+                                                             raise_on_error=False)
+
+
+def _print_run_summary(result) -> None:
+    print("\nPer-domain results:")
+    print(f"  {'asset':<22}{'chunks':>8}{'new':>7}{'changed':>9}{'deleted':>9}{'embedded':>10}{'cache hits':>12}  collection")
+    for event in result.get_asset_materialization_events():
+        mat = event.asset_materialization
+        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        if "collection" not in meta:
+            continue
+        print(f"  {mat.asset_key.to_user_string():<22}{meta['chunks']:>8}{meta['new']:>7}{meta['changed']:>9}"
+              f"{meta['deleted']:>9}{meta['embedded_texts']:>10}{meta['cache_hits']:>12}  {meta['collection']}"
+              f" ({meta['collection_size']} points)")
+    for event in result.get_asset_materialization_events():
+        mat = event.asset_materialization
+        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        if "quarantined" in meta and (meta["quarantined"] or meta["skipped"]):
+            print(f"  {mat.asset_key.to_user_string()}: {meta['skipped']} rows skipped, "
+                  f"{meta['quarantined']} lines quarantined (helio quarantine lists them)")
+
+
+def _print_hits(hits, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=2, default=str))
+        return
+    if not hits:
+        print("  (no results)")
+    for rank, hit in enumerate(hits, start=1):
+        snippet = " ".join(hit.text.split())[:150]
+        print(f"  {rank}. [{hit.domain}] {hit.source_id}  score={hit.score:.4f}\n     {snippet}")
+
+
+def cmd_seed(args) -> int:
+    from helio_pipeline.demo.seed import seed
+
+    resources = _runtime()
+    counts = seed(resources["database"].engine(), resources["objects"].store(), products=args.products,
+                  conversations=args.conversations)
+    print(json.dumps(counts, indent=2))
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    _runtime()
+    result = _run_job("kb_refresh")
+    _print_run_summary(result)
+    return 0 if result.success else 1
+
+
+def cmd_demo(args) -> int:
+    from helio_pipeline.demo.seed import seed
+
+    started = time.perf_counter()
+    print(f"DAGSTER_HOME={settings.dagster_home()}")
+    resources = _runtime()
+    print("[1/4] PostgreSQL: " + ("embedded server under dagster_home/postgres" if not resources["database"].url
+                                  else "HELIO_DATABASE_URL"))
+    engine = resources["database"].engine()
+    print(f"[2/4] seeding demo data into PostgreSQL and {resources['objects'].url} ...")
+    counts = seed(engine, resources["objects"].store(), products=args.products)
+    print("      " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    print(f"[3/4] materializing every asset with the '{resources['embedder'].kind}' embedder "
+          "(progress below; runs show up in `dagster dev`) ...")
+    result = _run_job("kb_refresh")
+    _print_run_summary(result)
+    if not result.success:
+        print("\nThe run failed; see the errors above.", file=sys.stderr)
+        return 1
+    print("[4/4] sample questions:")
+    kb = resources["knowledge_base"].knowledge_base()
+    for question in SAMPLE_QUESTIONS:
+        print(f"\n? {question}")
+        _print_hits(kb.search(question, top_k=3), as_json=False)
+    print(f"\nDone in {time.perf_counter() - started:.0f} s. Explore: DAGSTER_HOME={settings.dagster_home()} dagster dev")
+    return 0
+
+
+def _parse_filters(items: list[str]) -> dict:
+    filters: dict = {}
+    for item in items or []:
+        field, sep, value = item.partition("=")
+        if not sep:
+            raise HelioError(f"--filter {item!r}: use field=value")
+        try:
+            filters[field] = json.loads(value)
+        except json.JSONDecodeError:
+            filters[field] = value
+    return filters
+
+
+def cmd_search(args) -> int:
+    resources = _runtime()
+    kb = resources["knowledge_base"].knowledge_base()
+    filters = _parse_filters(args.filter)
+    if args.owner:
+        filters["owner_id"] = args.owner
+    hits = kb.search(args.query, domains=args.domain or None, top_k=args.top_k, filters=filters or None,
+                     mode=args.mode)
+    _print_hits(hits, args.json)
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.lib.sync import rollback
+
+    if args.domain not in DOMAINS:
+        raise HelioError(f"unknown domain {args.domain!r}; known: {sorted(DOMAINS)}")
+    resources = _runtime()
+    alias = DOMAINS[args.domain].collection(resources["qdrant"].collection_prefix)
+    before, after = rollback(resources["qdrant"].store(), alias)
+    print(f"{alias}: {before} -> {after}. The next refresh rebuilds from the current configuration "
+          "unless you revert it too.")
+    return 0
+
+
+def cmd_cache(args) -> int:
+    from helio_pipeline.lib.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache(_runtime()["database"].engine())
+    if args.action == "prune":
+        print(f"dropped {cache.prune(args.days)} entries not hit for {args.days} days")
+    print(json.dumps(cache.stats()))
+    return 0
+
+
+def cmd_quarantine(args) -> int:
+    from helio_pipeline.lib.quarantine import latest_problems
+
+    for row in latest_problems(_runtime()["database"].engine(), args.domain, args.limit):
+        print(f"{row['created_at']:%Y-%m-%d %H:%M} {row['domain']:<13} {row['source']} {row['location']}: {row['reason']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helio", description="Helio KB: keep Hélio's knowledge bases fresh.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="seed demo data, index all four domains, answer sample questions")
+    demo.add_argument("--products", default="2000", help="about N products from the CEC tables, or 'all'")
+    demo.set_defaults(fn=cmd_demo)
+
+    seed = sub.add_parser("seed", help="load the deterministic demo data (idempotent)")
+    seed.add_argument("--products", default="2000", help="about N products from the CEC tables, or 'all'")
+    seed.add_argument("--conversations", type=int, default=320)
+    seed.set_defaults(fn=cmd_seed)
+
+    sub.add_parser("refresh", help="materialize every asset now").set_defaults(fn=cmd_refresh)
+
+    search = sub.add_parser("search", help="search the knowledge bases")
+    search.add_argument("query")
+    search.add_argument("--domain", action="append", help="products, prices, rules or conversations (repeatable)")
+    search.add_argument("--top-k", type=int, default=5)
+    search.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    search.add_argument("--filter", action="append", help="field=value (JSON values allowed), repeatable")
+    search.add_argument("--owner", help="owner_id: required to search conversations")
+    search.add_argument("--json", action="store_true", help="print hits as JSON")
+    search.set_defaults(fn=cmd_search)
+
+    rollback = sub.add_parser("rollback", help="point a domain's alias back at its previous collection")
+    rollback.add_argument("domain")
+    rollback.set_defaults(fn=cmd_rollback)
+
+    cache = sub.add_parser("cache", help="embedding cache: stats, or prune entries not hit for N days")
+    cache.add_argument("action", choices=["stats", "prune"])
+    cache.add_argument("--days", type=float, default=30)
+    cache.set_defaults(fn=cmd_cache)
+
+    quarantine = sub.add_parser("quarantine", help="list skipped rows and quarantined lines")
+    quarantine.add_argument("--domain")
+    quarantine.add_argument("--limit", type=int, default=50)
+    quarantine.set_defaults(fn=cmd_quarantine)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "products", None) not in (None, "all"):
+        args.products = int(args.products)
+    try:
+        return args.fn(args)
+    except HelioError as exc:
+        print(f"helio: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The single code location: every asset, check, job, schedule and resource of Helio KB.
+
+Resources are chosen from environment variables (see settings.py and the README): unset
+means the embedded default, set means a real service. Secrets are passed as ``dg.EnvVar``
+so their values never appear in the UI or in logs.
+"""
+
+
+import os
+
+import dagster as dg
+
+from helio_pipeline import settings
+from helio_pipeline.defs.assets import all_domain_assets
+from helio_pipeline.defs.checks import all_domain_checks
+from helio_pipeline.defs.resources import (
+    EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
+)
+from helio_pipeline.defs.schedules import (
+    kb_refresh_job, morning_prices_refresh, nightly_kb_refresh, prices_refresh_job,
+)
+
+
+def _secret(name: str):
+    """An EnvVar when the variable is set (its value stays out of the UI), else None."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+def build_resources() -> dict:
+    env = settings.env
+    database = SourceDatabase(url=_secret("HELIO_DATABASE_URL"),
+                              embedded_dir=str(settings.embedded_postgres_dir()))
+    qdrant = QdrantResource(
+        url=env("HELIO_QDRANT_URL"), api_key=_secret("QDRANT_API_KEY"), path=str(settings.qdrant_path()),
+        collection_prefix=env("HELIO_COLLECTION_PREFIX", "helio"),
+    )
+    dims = env("HELIO_EMBEDDING_DIMENSIONS")
+    embedder = EmbedderResource(
+        kind=env("HELIO_EMBEDDER", "local"), model=env("HELIO_EMBEDDING_MODEL"),
+        dimensions=int(dims) if dims else None, base_url=env("OPENAI_BASE_URL"),
+        api_key=_secret("OPENAI_API_KEY"),
+    )
+    return {
+        "database": database,
+        "objects": ObjectStoreResource(url=env("HELIO_S3_URL", settings.default_object_store_url()),
+                                       endpoint_url=env("AWS_ENDPOINT_URL")),
+        "qdrant": qdrant,
+        "embedder": embedder,
+        "knowledge_base": KnowledgeBaseResource(qdrant=qdrant, embedder=embedder, database=database),
+        "parquet_io_manager": ParquetIOManager(base_dir=str(settings.snapshots_dir())),
+    }
+
+
+def build_definitions(resources: dict | None = None) -> dg.Definitions:
+    resources = resources or build_resources()
+    # qdrant-client's embedded store allows one process per directory: run steps in-process
+    # there; against a server, steps of different domains run in parallel processes.
+    embedded = resources["qdrant"].is_embedded
+    return dg.Definitions(
+        assets=all_domain_assets(),
+        asset_checks=all_domain_checks(),
+        jobs=[kb_refresh_job, prices_refresh_job],
+        schedules=[nightly_kb_refresh, morning_prices_refresh],
+        resources=resources,
+        executor=dg.in_process_executor if embedded else dg.multiprocess_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,142 @@
+"""Assets, built from the domain registry: for each domain ``<domain>_extract`` (sources →
+DataFrame snapshot), ``<domain>_chunks`` (documents → chunks) and ``<domain>_index`` (chunks →
+the domain's Qdrant collection, synced by content)."""
+
+
+from typing import Optional
+
+import dagster as dg
+import pandas as pd
+
+from helio_pipeline.domains import DOMAINS, Domain
+from helio_pipeline.defs.resources import (
+    EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
+)
+from helio_pipeline.lib.quarantine import record_problems
+from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
+from helio_pipeline.lib.sync import IndexConfig, sync_collection
+from helio_pipeline.lib.verify import verify_collection
+
+
+class SyncConfig(dg.Config):
+    """Run config of an index asset."""
+
+    allow_mass_delete: bool = False
+    max_delete_fraction: float = 0.2
+    keep_previous: int = 1
+    source_ids: Optional[list[str]] = None  # re-sync only these sources (sensor-triggered runs)
+
+
+def _problems_table(problems: list[dict], limit: int = 20) -> str:
+    if not problems:
+        return "none"
+    rows = ["| source | where | reason |", "|---|---|---|"]
+    rows += [f"| {p['source']} | {p['location']} | {p['reason'][:120].replace('|', '/')} |" for p in problems[:limit]]
+    if len(problems) > limit:
+        rows.append(f"| … | {len(problems) - limit} more | see kb_quarantine |")
+    return "\n".join(rows)
+
+
+def index_config(domain: Domain, embedder) -> IndexConfig:
+    return IndexConfig(embedder.name, embedder.model, embedder.dimensions, domain.chunker_version)
+
+
+def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
+    name = domain.name
+
+    @dg.asset(
+        name=f"{name}_extract", group_name=name, kinds={"postgres", "s3", "pandas"},
+        io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
+    )
+    def extract(context: dg.AssetExecutionContext, database: SourceDatabase,
+                objects: ObjectStoreResource) -> dg.Output[pd.DataFrame]:
+        ex = domain.extract(sources(database, objects))
+        record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
+        for problem in ex.skipped + ex.quarantined:
+            context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
+        frame = ex.frame
+        frame.attrs = extraction_summary(ex)
+        return dg.Output(frame, metadata={
+            "rows": len(frame),
+            "rows_per_source": dg.MetadataValue.json(ex.rows_per_source),
+            "skipped": len(ex.skipped),
+            "quarantined": len(ex.quarantined),
+            "problems": dg.MetadataValue.md(_problems_table([p.as_dict() for p in ex.skipped + ex.quarantined])),
+        })
+
+    @dg.asset(
+        name=f"{name}_chunks", group_name=name, kinds={"pandas"}, io_manager_key="parquet_io_manager",
+        ins={"rows": dg.AssetIn(f"{name}_extract")},
+        description=domain.description,
+    )
+    def chunks(context: dg.AssetExecutionContext, rows: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        produced = domain.chunk(rows)
+        frame = chunks_to_frame(produced)
+        frame.attrs = dict(rows.attrs)
+        preview = "\n\n".join(f"**{c.source_id}#{c.chunk_no}** {c.text[:200]}" for c in produced[:3])
+        return dg.Output(frame, metadata={
+            "chunks": len(frame),
+            "documents": int(frame["source_id"].nunique()) if len(frame) else 0,
+            "chunker_version": domain.chunker_version,
+            "preview": dg.MetadataValue.md(preview or "(no chunks)"),
+        })
+
+    @dg.asset(
+        name=f"{name}_index", group_name=name, kinds={"qdrant"},
+        ins={"chunk_frame": dg.AssetIn(f"{name}_chunks")},
+        description=f"The {domain.collection()} Qdrant collection (through its alias), synced by content.",
+    )
+    def index(context: dg.AssetExecutionContext, config: SyncConfig, chunk_frame: pd.DataFrame,
+              database: SourceDatabase, qdrant: QdrantResource, embedder: EmbedderResource) -> dg.MaterializeResult:
+        all_chunks = frame_to_chunks(chunk_frame)
+        summary = chunk_frame.attrs or {}
+        scope = set(config.source_ids) if config.source_ids is not None else None
+        wanted = [c for c in all_chunks if scope is None or c.source_id in scope]
+        store = qdrant.store()
+        cached = cached_embedder(embedder, database)
+        model = cached.embedder
+        cfg = index_config(domain, model)
+        tokens_before = model.usage.tokens
+        known = {c.source_id for c in all_chunks}
+        report = sync_collection(
+            store, name, domain.collection(qdrant.collection_prefix), wanted, cached, cfg,
+            payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope,
+            protected_ids=set(summary.get("protected_ids", [])),
+            max_delete_fraction=config.max_delete_fraction, allow_mass_delete=config.allow_mass_delete,
+            verify=lambda coll: verify_collection(store, coll, len(all_chunks), known, model.dimensions),
+            keep_previous=config.keep_previous, log=context.log.info,
+        )
+        tokens = model.usage.tokens - tokens_before
+        problems = summary.get("skipped", []) + summary.get("quarantined", [])
+        return dg.MaterializeResult(metadata={
+            "collection": report.collection,
+            "alias": report.alias,
+            "collection_size": store.count(report.collection),
+            "rows_per_source": dg.MetadataValue.json(summary.get("rows_per_source", {})),
+            "rows_skipped": len(summary.get("skipped", [])),
+            "lines_quarantined": len(summary.get("quarantined", [])),
+            "skipped_and_why": dg.MetadataValue.md(_problems_table(problems)),
+            "chunks": len(wanted),
+            "new": report.new, "changed": report.changed, "unchanged": report.unchanged,
+            "payload_updated": report.payload_updated, "deleted": report.deleted,
+            "points_written": report.points_written,
+            "embedded_texts": report.embedded, "cache_hits": report.cache_hits,
+            "cache_hit_rate": round(report.cache_hits / (report.new + report.changed), 4)
+            if report.new + report.changed else 1.0,
+            "embedding_tokens": tokens,
+            "estimated_usd": round(model.estimated_usd(tokens), 6),
+            "embedder": f"{model.name}:{model.model}:{model.dimensions}",
+            "embedding_seconds": round(report.seconds.get("embed", 0.0), 3),
+            "upsert_seconds": round(report.seconds.get("upsert", 0.0), 3),
+            "total_seconds": round(report.seconds.get("total", 0.0), 3),
+            "rebuilt": report.rebuilt,
+            "previous_collection": report.previous_collection or "",
+            "dropped_collections": dg.MetadataValue.json(report.dropped_collections),
+            "scope": "all sources" if scope is None else f"{len(scope)} source ids",
+        })
+
+    return [extract, chunks, index]
+
+
+def all_domain_assets() -> list[dg.AssetsDefinition]:
+    return [asset for domain in DOMAINS.values() for asset in build_domain_assets(domain)]

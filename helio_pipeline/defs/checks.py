@@ -1,0 +1,59 @@
+"""Asset checks on each index: one property per check, run after every materialization.
+
+The same properties are verified inside the index asset before an alias is moved during a
+rebuild (see lib/sync.py), so a failed check there leaves search on the old collection."""
+
+
+import dagster as dg
+import pandas as pd
+
+from helio_pipeline.domains import DOMAINS, Domain
+from helio_pipeline.defs.assets import index_config
+from helio_pipeline.defs.resources import EmbedderResource, QdrantResource
+from helio_pipeline.lib import verify
+
+CHECKS = {
+    "point_count_matches_chunks": "The collection holds exactly one point per chunk the sources produced.",
+    "no_unknown_source_ids": "No point belongs to a source row or file that no longer exists.",
+    "vector_size_matches_embedder": "Vectors have the configured embedder's dimensions.",
+    "alias_on_current_fingerprint": "The alias readers query points at the collection built with the current configuration.",
+}
+
+
+def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
+    asset_key = dg.AssetKey(f"{domain.name}_index")
+
+    @dg.multi_asset_check(
+        name=f"{domain.name}_index_checks",
+        specs=[dg.AssetCheckSpec(check, asset=asset_key, description=text, blocking=True,
+                                  additional_deps=[f"{domain.name}_chunks"])
+               for check, text in CHECKS.items()],
+        ins={"chunk_frame": dg.AssetIn(f"{domain.name}_chunks")},
+    )
+    def checks(chunk_frame: pd.DataFrame, qdrant: QdrantResource, embedder: EmbedderResource):
+        store = qdrant.store()
+        alias = domain.collection(qdrant.collection_prefix)
+        model = embedder.embedder()
+        expected = f"{alias}__{index_config(domain, model).fingerprint}"
+        live = store.resolve(alias)
+        problems = {
+            "alias_on_current_fingerprint": None if live == expected
+            else f"{alias} points at {live}, the current configuration builds {expected}",
+        }
+        if live:
+            problems["point_count_matches_chunks"] = verify.count_problem(store, live, len(chunk_frame))
+            problems["no_unknown_source_ids"] = verify.unknown_source_problem(store, live, set(chunk_frame["source_id"]))
+            problems["vector_size_matches_embedder"] = verify.vector_size_problem(store, live, model.dimensions)
+        for check in CHECKS:
+            problem = problems.get(check, f"{alias} does not exist") if live or check != "alias_on_current_fingerprint" \
+                else problems[check]
+            yield dg.AssetCheckResult(
+                check_name=check, asset_key=asset_key, passed=problem is None,
+                metadata={"collection": live or "", "problem": problem or ""},
+            )
+
+    return checks
+
+
+def all_domain_checks() -> list[dg.AssetChecksDefinition]:
+    return [build_domain_checks(domain) for domain in DOMAINS.values()]

@@ -1,0 +1,82 @@
+"""Conversation history: ``conversation_history`` rows plus JSONL transcript exports under
+``conversations/``, chunked as windows of consecutive turns within one conversation."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import sqlalchemy as sa
+
+from helio_pipeline.lib.chunking import turn_windows
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso, read_jsonl_lines
+
+TRANSCRIPTS_PREFIX = "conversations/"
+ROLES = {"user": "Cliente", "assistant": "Hélio", "system": "Sistema"}
+_REQUIRED = ("correlation_id", "owner_id", "role", "content", "created_at")
+
+
+def extract_conversations(sources: Sources) -> Extraction:
+    ex = Extraction(frame=pd.DataFrame())
+    with sources.engine.connect() as conn:
+        table = pd.read_sql(
+            sa.text("SELECT id, correlation_id, owner_id, role, content, created_at "
+                    "FROM conversation_history ORDER BY owner_id, correlation_id, created_at, id"),
+            conn,
+        )
+    table["source"] = "conversation_history"
+    table["message_id"] = "conversation_history:" + table["id"].astype(str)
+    ex.rows_per_source["conversation_history"] = len(table)
+    empty = table["content"].isna() | (table["content"].astype(str).str.strip() == "")
+    for _, row in table[empty].iterrows():
+        ex.skipped.append(Problem("conversation_history", f"id {row['id']}", "content is NULL or empty"))
+    rows = table[~empty].drop(columns=["id"]).to_dict("records")
+    for obj in sources.objects.list(TRANSCRIPTS_PREFIX):
+        if not obj.key.endswith(".jsonl"):
+            continue
+        count = 0
+        for item in read_jsonl_lines(sources.objects.get_bytes(obj.key), obj.key):
+            if isinstance(item, Problem):
+                ex.quarantined.append(item)
+                continue
+            line, msg = item
+            missing = [f for f in _REQUIRED if msg.get(f) in (None, "")]
+            created = pd.to_datetime(msg.get("created_at"), utc=True, errors="coerce")
+            if missing or msg.get("role") not in ROLES or pd.isna(created):
+                reason = f"missing {missing}" if missing else f"bad role or created_at in {obj.key}"
+                target = ex.skipped if missing == ["content"] else ex.quarantined
+                target.append(Problem(obj.key, f"line {line}", reason, json.dumps(msg, ensure_ascii=False)))
+                continue
+            rows.append({"correlation_id": str(msg["correlation_id"]), "owner_id": str(msg["owner_id"]),
+                         "role": msg["role"], "content": str(msg["content"]), "created_at": created,
+                         "source": obj.key, "message_id": f"{obj.key}:{line}"})
+            count += 1
+        ex.rows_per_source[obj.key] = count
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        frame = frame.sort_values(["owner_id", "correlation_id", "created_at"], kind="stable").reset_index(drop=True)
+    ex.frame = frame
+    return ex
+
+
+def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 2) -> list[Chunk]:
+    chunks = []
+    if frame.empty:
+        return chunks
+    for (owner, correlation), conv in frame.groupby(["owner_id", "correlation_id"], sort=True):
+        messages = conv.to_dict("records")
+        turns = [f"{ROLES[m['role']]}: {m['content'].strip()}" for m in messages]
+        for n, (start, end) in enumerate(turn_windows(turns, size=size, overlap=overlap)):
+            window = messages[start:end]
+            fields = {
+                "owner_id": owner,
+                "correlation_id": correlation,
+                "started_at": iso(window[0]["created_at"]),
+                "ended_at": iso(window[-1]["created_at"]),
+                "message_ids": [m["message_id"] for m in window],
+            }
+            # keyed by owner too: a correlation id reused by another tenant can never overwrite this one
+            chunks.append(Chunk(f"{owner}/{correlation}", n, "\n".join(turns[start:end]), window[0]["source"],
+                                iso(window[-1]["created_at"]), fields))
+    return chunks

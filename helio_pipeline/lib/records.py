@@ -1,0 +1,139 @@
+"""The records that flow between stages: what an extraction returns and what a chunk is."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+import pandas as pd
+
+
+@dataclass
+class Problem:
+    """A row skipped or a line quarantined: where it came from and why. Never dropped silently."""
+
+    source: str       # table name or object key
+    location: str     # "id 42", "line 17", "whole file"
+    reason: str
+    raw: str = ""
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "raw": self.raw[:500]}
+
+
+@dataclass
+class Extraction:
+    """Rows of one domain from all its sources, plus everything that could not be used."""
+
+    frame: pd.DataFrame
+    rows_per_source: dict[str, int] = field(default_factory=dict)
+    skipped: list[Problem] = field(default_factory=list)       # valid format, unusable content (NULL text)
+    quarantined: list[Problem] = field(default_factory=list)   # malformed input (bad CSV/JSONL line, bad PDF)
+    # source ids we know exist but could not read this time: their points must not be deleted
+    protected_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Chunk:
+    source_id: str
+    chunk_no: int
+    text: str
+    source: str                     # table or object key the text came from
+    updated_at: str | None = None   # ISO-8601
+    fields: dict = field(default_factory=dict)  # the domain's filterable payload fields
+
+
+def read_csv_lines(data: bytes, key: str, required: list[str]) -> Iterator[tuple[int, dict] | Problem]:
+    """Yield (line number, row) for good lines and a Problem for each malformed one.
+
+    A wrong header quarantines the whole file (nothing in it can be trusted); a line with
+    the wrong number of fields quarantines that line only.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Problem(key, "whole file", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        yield Problem(key, "whole file", "empty file")
+        return
+    missing = [c for c in required if c not in header]
+    if missing:
+        yield Problem(key, "line 1", f"header lacks required column(s) {missing}; found {header}", ",".join(header))
+        return
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            yield Problem(key, f"line {line}", f"expected {len(header)} fields, found {len(values)}", ",".join(values))
+            continue
+        yield line, {h: v.strip() for h, v in zip(header, values)}
+
+
+def read_jsonl_lines(data: bytes, key: str) -> Iterator[tuple[int, dict] | Problem]:
+    for line_no, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield Problem(key, f"line {line_no}", f"invalid JSON: {exc.msg} at column {exc.colno}", raw)
+            continue
+        if not isinstance(obj, dict):
+            yield Problem(key, f"line {line_no}", "a JSON object was expected", raw)
+            continue
+        yield line_no, obj
+
+
+def iso(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.isoformat()
+
+
+@dataclass
+class Sources:
+    """Where extractors read from: the source database and the object store."""
+
+    engine: object          # sqlalchemy Engine
+    objects: object         # helio_pipeline.lib.objectstore.ObjectStore
+
+
+CHUNK_COLUMNS = ["source_id", "chunk_no", "text", "source", "updated_at", "fields"]
+
+
+def chunks_to_frame(chunks: list[Chunk]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(c.source_id, c.chunk_no, c.text, c.source, c.updated_at, json.dumps(c.fields, ensure_ascii=False, default=str))
+         for c in chunks],
+        columns=CHUNK_COLUMNS,
+    )
+
+
+def frame_to_chunks(frame: pd.DataFrame) -> list[Chunk]:
+    return [
+        Chunk(r["source_id"], int(r["chunk_no"]), r["text"], r["source"], r["updated_at"], json.loads(r["fields"]))
+        for r in frame.to_dict("records")
+    ]
+
+
+def extraction_summary(ex: Extraction) -> dict:
+    """What downstream stages and the UI need to know about an extraction, JSON-safe."""
+    return {
+        "rows_per_source": dict(ex.rows_per_source),
+        "skipped": [p.as_dict() for p in ex.skipped],
+        "quarantined": [p.as_dict() for p in ex.quarantined],
+        "protected_ids": sorted(ex.protected_ids),
+    }

@@ -1,0 +1,94 @@
+"""Business rules and regulatory documents: the ``business_rules`` table plus Markdown, text
+and PDF files under ``rules/`` in the object store, chunked in ~500-token windows."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import sqlalchemy as sa
+
+from helio_pipeline.lib.chunking import token_windows
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso
+
+RULES_PREFIX = "rules/"
+KINDS = ("pricing", "warranty", "logistics", "regulatory", "support")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+
+
+def parse_document(key: str, data: bytes) -> dict:
+    """Title, kind and body of one file. Kind comes from front matter or the folder
+    (``rules/warranty/x.md``); title from front matter, the first ``#`` heading, or the name."""
+    if key.endswith(".pdf"):
+        body = _pdf_text(data)
+    else:
+        body = data.decode("utf-8")
+    meta: dict[str, str] = {}
+    match = _FRONT_MATTER.match(body)
+    if match:
+        for line in match.group(1).splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                meta[k.strip().lower()] = v.strip()
+        body = body[match.end():]
+    parts = key.split("/")
+    kind = meta.get("kind") or (parts[1] if len(parts) > 2 else "general")
+    title = meta.get("title")
+    if not title:
+        heading = re.search(r"^#\s+(.+)$", body, re.M)
+        title = heading.group(1).strip() if heading else parts[-1].rsplit(".", 1)[0].replace("-", " ")
+    return {"title": title, "kind": kind, "body": body.strip()}
+
+
+def extract_rules(sources: Sources) -> Extraction:
+    ex = Extraction(frame=pd.DataFrame())
+    with sources.engine.connect() as conn:
+        table = pd.read_sql(
+            sa.text("SELECT id, slug, title, body, kind, updated_at FROM business_rules ORDER BY id"), conn
+        )
+    ex.rows_per_source["business_rules"] = len(table)
+    rows = []
+    for row in table.to_dict("records"):
+        if not isinstance(row["body"], str) or not row["body"].strip():
+            ex.skipped.append(Problem("business_rules", f"id {row['id']}", "body is NULL or empty"))
+            continue
+        rows.append({"source_id": f"business_rules:{row['id']}", "source": "business_rules",
+                     "title": row["title"], "kind": row["kind"], "body": row["body"],
+                     "updated_at": row["updated_at"]})
+    for obj in sources.objects.list(RULES_PREFIX):
+        if not obj.key.endswith((".md", ".txt", ".pdf")):
+            ex.skipped.append(Problem(obj.key, "whole file", "unsupported file type (use .md, .txt or .pdf)"))
+            continue
+        try:
+            doc = parse_document(obj.key, sources.objects.get_bytes(obj.key))
+        except Exception as exc:  # noqa: BLE001 - any parser failure is reported by key, others proceed
+            ex.quarantined.append(Problem(obj.key, "whole file", f"unreadable: {type(exc).__name__}: {exc}"[:300]))
+            ex.protected_ids.add(obj.key)  # keep what was indexed from its last good version
+            continue
+        if not doc["body"]:
+            ex.skipped.append(Problem(obj.key, "whole file", "no text found (scanned PDF or empty file)"))
+            ex.protected_ids.add(obj.key)
+            continue
+        rows.append({"source_id": obj.key, "source": obj.key, **doc, "updated_at": obj.last_modified})
+        ex.rows_per_source[obj.key] = 1
+    ex.frame = pd.DataFrame(rows)
+    return ex
+
+
+def chunk_rules(frame: pd.DataFrame) -> list[Chunk]:
+    chunks = []
+    for row in frame.to_dict("records"):
+        # the title leads every window so each chunk says what it is about
+        for n, window in enumerate(token_windows(row["body"], max_tokens=480, overlap=50)):
+            text = f"{row['title']}\n{window}"
+            fields = {"title": row["title"], "kind": row["kind"]}
+            chunks.append(Chunk(row["source_id"], n, text, row["source"], iso(row["updated_at"]), fields))
+    return chunks

@@ -1,0 +1,148 @@
+"""Shared fixtures: real PostgreSQL, a real S3-compatible HTTP server, real Qdrant (local mode).
+
+- ``pg_engine``: one PostgreSQL server for the session (the project's EmbeddedPostgres),
+  schema applied; ``clean_db`` empties every table before a test.
+- ``s3_endpoint``: moto's ThreadedMotoServer, a real HTTP endpoint for boto3.
+- ``kb``: a fully wired set of resources for one test (its own bucket, its own Qdrant
+  directory, the fast static embedder) plus helpers to run Dagster jobs against them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from helio_pipeline.lib.db import apply_schema, make_engine
+from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
+
+TABLES = ("products", "prices", "business_rules", "conversation_history", "kb_embedding_cache", "kb_quarantine")
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", fast=True)
+    url = server.start()
+    yield url
+    server.stop(force=True)
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url):
+    engine = make_engine(pg_url)
+    apply_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(pg_engine):
+    with pg_engine.begin() as conn:
+        existing = {r[0] for r in conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
+        names = [t for t in existing if t in TABLES or t.startswith("kb_")]
+        conn.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+    return pg_engine
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    old = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    yield endpoint
+    server.stop()
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def bucket_url(s3_endpoint):
+    from helio_pipeline.lib.objectstore import S3ObjectStore
+
+    name = f"helio-{uuid.uuid4().hex[:10]}"
+    S3ObjectStore(name, endpoint_url=s3_endpoint).ensure_bucket()
+    return f"s3://{name}/kb"
+
+
+@dataclass
+class KB:
+    """One test's wired stack: resources for Dagster, plus direct handles for assertions."""
+
+    resources: dict
+    engine: object
+    tmp: Path
+
+    @property
+    def store(self):
+        return self.resources["qdrant"].store()
+
+    @property
+    def objects(self):
+        return self.resources["objects"].store()
+
+    def definitions(self) -> dg.Definitions:
+        from helio_pipeline.definitions import build_definitions
+
+        return build_definitions(self.resources)
+
+    def refresh(self, domains: list[str] | None = None, index_config: dict | None = None, raise_on_error=True):
+        """Run the refresh job (all domains, or some) in-process; returns the result."""
+        defs = self.definitions()
+        job = defs.resolve_job_def("kb_refresh")
+        selection = None
+        if domains:
+            selection = [dg.AssetKey(f"{d}_{stage}") for d in domains for stage in ("extract", "chunks", "index")]
+        run_config = {}
+        if index_config:
+            run_config = {"ops": {f"{d}_index": {"config": index_config} for d in (domains or
+                          ["products", "prices", "rules", "conversations"])}}
+        return job.execute_in_process(instance=self.instance, asset_selection=selection, run_config=run_config,
+                                      raise_on_error=raise_on_error)
+
+    def index_metadata(self, result, domain: str) -> dict:
+        for event in result.get_asset_materialization_events():
+            mat = event.asset_materialization
+            if mat.asset_key == dg.AssetKey(f"{domain}_index"):
+                return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        raise AssertionError(f"no materialization of {domain}_index")
+
+    def knowledge_base(self):
+        return self.resources["knowledge_base"].knowledge_base()
+
+
+@pytest.fixture
+def kb(clean_db, pg_url, bucket_url, s3_endpoint, tmp_path):
+    from helio_pipeline.defs.resources import (
+        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
+    )
+
+    database = SourceDatabase(url=pg_url)
+    qdrant = QdrantResource(path=str(tmp_path / "qdrant"), collection_prefix="test")
+    embedder = EmbedderResource(kind="static")
+    resources = {
+        "database": database,
+        "objects": ObjectStoreResource(url=bucket_url, endpoint_url=s3_endpoint),
+        "qdrant": qdrant,
+        "embedder": embedder,
+        "knowledge_base": KnowledgeBaseResource(qdrant=qdrant, embedder=embedder, database=database),
+        "parquet_io_manager": ParquetIOManager(base_dir=str(tmp_path / "snapshots")),
+    }
+    stack = KB(resources, clean_db, tmp_path)
+    with dg.instance_for_test() as instance:
+        stack.instance = instance
+        yield stack

@@ -1,0 +1,159 @@
+"""The incremental engine against real PostgreSQL (embedding cache) and real qdrant-client."""
+
+import pytest
+
+from helio_pipeline.lib.embedding import EmbedderSpec, StaticEmbedder
+from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
+from helio_pipeline.lib.errors import CheckFailed, MassDeleteRefused
+from helio_pipeline.lib.records import Chunk
+from helio_pipeline.lib.retrieval import KnowledgeBase
+from helio_pipeline.lib.store import VectorStore
+from helio_pipeline.lib.sync import IndexConfig, point_id, rollback, sync_collection
+
+ALIAS = "t-rules"
+
+
+def doc(source_id: str, n: int, kind: str = "warranty", prefix: str = "texto") -> list[Chunk]:
+    return [Chunk(source_id, i, f"{prefix} {source_id} parte {i} sobre garantia e frete", "business_rules",
+                  None, {"kind": kind}) for i in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return VectorStore.open(path=tmp_path / "qdrant")
+
+
+@pytest.fixture
+def sync(store, clean_db):
+    cache = EmbeddingCache(clean_db)
+
+    def run(chunks, dims=64, **kwargs):
+        embedder = CachedEmbedder(StaticEmbedder(dims), cache)
+        config = IndexConfig("static", "tokenlearn-static-64", dims, "v1")
+        kwargs.setdefault("payload_indexes", {"kind": "keyword"})
+        return sync_collection(store, "rules", ALIAS, chunks, embedder, config, **kwargs)
+
+    return run
+
+
+BASE = doc("a", 4) + doc("b", 3) + doc("c", 2) + doc("d", 1) + doc("e", 1)  # 11 chunks
+
+
+def test_first_sync_creates_collection_behind_alias(sync, store):
+    report = sync(BASE)
+    assert (report.new, report.embedded, report.deleted) == (11, 11, 0)
+    assert store.resolve(ALIAS) == report.collection and report.collection.startswith(ALIAS + "__")
+    assert store.count(ALIAS) == 11
+
+
+def test_rerun_with_nothing_changed_embeds_and_writes_nothing(sync):
+    sync(BASE)
+    report = sync(BASE)
+    assert (report.new, report.changed, report.embedded, report.deleted, report.payload_updated) == (0, 0, 0, 0, 0)
+    assert report.unchanged == 11 and not report.rebuilt
+
+
+def test_changed_text_reembeds_exactly_that_chunk(sync, store):
+    sync(BASE)
+    edited = [Chunk(c.source_id, c.chunk_no, c.text + " (revisado)", c.source, None, c.fields)
+              if (c.source_id, c.chunk_no) == ("b", 1) else c for c in BASE]
+    report = sync(edited)
+    assert (report.changed, report.embedded, report.unchanged) == (1, 1, 10)
+    point = store.retrieve(ALIAS, [point_id("rules", "b", 1)])[0]
+    assert point.payload["text"].endswith("(revisado)")
+
+
+def test_payload_only_change_updates_payload_without_embedding(sync, store):
+    sync(BASE)
+    moved = [Chunk(c.source_id, c.chunk_no, c.text, c.source, None, {"kind": "logistics"}) if c.source_id == "e" else c
+             for c in BASE]
+    report = sync(moved)
+    assert (report.embedded, report.payload_updated) == (0, 1)
+    assert store.retrieve(ALIAS, [point_id("rules", "e", 0)])[0].payload["kind"] == "logistics"
+
+
+def test_shortened_document_loses_tail_chunks_and_keeps_head(sync, store):
+    sync(BASE)
+    shorter = [c for c in BASE if not (c.source_id == "a" and c.chunk_no >= 2)]
+    report = sync(shorter)
+    assert (report.deleted, report.embedded, report.unchanged) == (2, 0, 9)
+    assert store.retrieve(ALIAS, [point_id("rules", "a", 2), point_id("rules", "a", 3)]) == []
+    assert len(store.retrieve(ALIAS, [point_id("rules", "a", 0), point_id("rules", "a", 1)])) == 2
+
+
+def test_deleted_source_disappears(sync, store):
+    sync(BASE)
+    report = sync([c for c in BASE if c.source_id != "e"])
+    assert report.deleted == 1
+    assert store.count(ALIAS) == 10
+
+
+def test_mass_delete_guard_refuses_then_override_proceeds(sync, store):
+    sync(BASE)
+    truncated = doc("a", 4)
+    with pytest.raises(MassDeleteRefused, match=r"delete 7 of 11 points"):
+        sync(truncated)
+    assert store.count(ALIAS) == 11  # nothing was deleted
+    report = sync(truncated, allow_mass_delete=True)
+    assert report.deleted == 7 and store.count(ALIAS) == 4
+
+
+def test_scoped_sync_touches_only_its_sources(sync, store):
+    sync(BASE)
+    report = sync(doc("b", 1), scope={"b", "zz"})
+    assert report.deleted == 2 and report.unchanged == 1
+    assert store.count(ALIAS) == 9
+
+
+def test_protected_sources_are_not_deleted(sync, store):
+    sync(BASE)
+    report = sync([c for c in BASE if c.source_id != "e"], protected_ids={"e"})
+    assert report.deleted == 0 and store.count(ALIAS) == 11
+
+
+def test_cache_serves_identical_texts_to_another_collection(sync, store, clean_db):
+    sync(BASE)
+    cache = EmbeddingCache(clean_db)
+    embedder = CachedEmbedder(StaticEmbedder(64), cache)
+    config = IndexConfig("static", "tokenlearn-static-64", 64, "v1")
+    report = sync_collection(store, "rules", "other-rules", BASE, embedder, config, payload_indexes={})
+    assert (report.new, report.cache_hits, report.embedded) == (11, 11, 0)
+    assert embedder.embedder.usage.texts == 0
+
+
+def test_dimension_change_rebuilds_behind_the_alias_while_search_keeps_answering(sync, store):
+    first = sync(BASE)
+    kb = KnowledgeBase(store, EmbedderSpec("static", dimensions=32), prefix="t")
+    seen_during_rebuild = []
+
+    def verify(new_collection):
+        assert store.resolve(ALIAS) == first.collection  # not yet moved
+        hits = kb.search("garantia parte 2", domains=["rules"], top_k=3)
+        seen_during_rebuild.append(len(hits))
+        return []
+
+    second = sync(BASE, dims=32, verify=verify)
+    assert second.rebuilt and second.collection != first.collection
+    assert seen_during_rebuild == [3]
+    assert store.resolve(ALIAS) == second.collection and store.vector_size(ALIAS) == 32
+    assert first.collection in store.physical_collections(ALIAS)  # kept for rollback
+    assert len(kb.search("garantia", domains=["rules"], top_k=3)) == 3
+
+    before, after = rollback(store, ALIAS)
+    assert (before, after) == (second.collection, first.collection)
+    assert store.resolve(ALIAS) == first.collection
+
+
+def test_failed_verification_leaves_alias_where_it_was(sync, store):
+    first = sync(BASE)
+    with pytest.raises(CheckFailed, match="left on"):
+        sync(BASE, dims=16, verify=lambda name: ["golden queries failed"])
+    assert store.resolve(ALIAS) == first.collection
+
+
+def test_old_collections_beyond_retention_are_dropped(sync, store):
+    sync(BASE, dims=64)
+    sync(BASE, dims=32)
+    third = sync(BASE, dims=16, keep_previous=1)
+    assert len(third.dropped_collections) == 1
+    assert len(store.physical_collections(ALIAS)) == 2
