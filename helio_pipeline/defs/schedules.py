@@ -6,10 +6,12 @@ import dagster as dg
 kb_refresh_job = dg.define_asset_job(
     "kb_refresh", selection=dg.AssetSelection.all(),
     description="Extract, chunk and sync all four knowledge bases (incremental: a quiet night embeds nothing).",
+    tags={"helio/kb": "all"},
 )
 prices_refresh_job = dg.define_asset_job(
     "prices_refresh", selection=dg.AssetSelection.groups("prices"),
     description="Re-sync the prices KB (tariff updates arrive early in the morning).",
+    tags={"helio/kb": "prices"},
 )
 
 nightly_kb_refresh = dg.ScheduleDefinition(

@@ -2311,7 +2311,7 @@ RULE_GOLDEN_QUERIES: list[dict] = [
         "slug": "garantia-microinversores",
     },
     {
-        "query": "qual a diferença entre frete pago pela distribuidora e frete por conta do comprador",
+        "query": "qual a diferença entre o frete contratado pela Helio e mandar a minha transportadora coletar",
         "slug": "frete-cif-e-fob",
     },
     {

@@ -49,11 +49,14 @@ class FileObjectStore(ObjectStore):
         self.url = self.root.as_uri()
 
     def list(self, prefix: str) -> list[ObjectInfo]:
-        base = self.root / prefix
+        # S3 semantics: a prefix is a string prefix of the key, not necessarily a folder
+        base = self.root / prefix if prefix.endswith("/") else (self.root / prefix).parent
         if not base.exists():
             return []
         infos = []
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            if not path.relative_to(self.root).as_posix().startswith(prefix):
+                continue
             stat = path.stat()
             infos.append(
                 ObjectInfo(

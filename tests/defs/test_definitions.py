@@ -1,0 +1,27 @@
+import dagster as dg
+
+from helio_pipeline.definitions import defs
+from helio_pipeline.domains import DOMAINS
+
+
+def test_definitions_load_with_every_asset_check_and_schedule():
+    dg.Definitions.validate_loadable(defs)
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {f"{d}_{s}" for d in DOMAINS for s in ("extract", "chunks", "index")}
+    checks = defs.resolve_asset_graph().asset_check_keys
+    assert len(checks) == 4 * len(DOMAINS)
+    schedules = {s.name: s for s in defs.schedules}
+    assert schedules["nightly_kb_refresh"].cron_schedule == "0 2 * * *"
+    assert schedules["morning_prices_refresh"].cron_schedule == "0 6 * * *"
+    assert all(s.execution_timezone == "America/Sao_Paulo" for s in schedules.values())
+
+
+def test_secrets_enter_as_env_vars(monkeypatch):
+    from helio_pipeline.definitions import build_resources
+
+    monkeypatch.setenv("HELIO_DATABASE_URL", "postgresql://u:s3cret@db:5432/x")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123")
+    resources = build_resources()
+    assert isinstance(resources["database"].url, dg.EnvVar)
+    assert "s3cret" not in repr(resources["database"])
+    assert isinstance(resources["embedder"].api_key, dg.EnvVar)
