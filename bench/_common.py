@@ -44,7 +44,7 @@ def run_refresh(resources=None):
     result = defs.resolve_job_def("kb_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     meta = {}
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.materialization
         name = mat.asset_key.to_user_string()
         if name.endswith("_index"):
             meta[name[: -len("_index")]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}

@@ -50,7 +50,7 @@ def _print_run_summary(result) -> None:
     print("\nPer-domain results:")
     print(f"  {'asset':<22}{'chunks':>8}{'new':>7}{'changed':>9}{'deleted':>9}{'embedded':>10}{'cache hits':>12}  collection")
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.materialization
         meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         if "collection" not in meta:
             continue
@@ -58,7 +58,7 @@ def _print_run_summary(result) -> None:
               f"{meta['deleted']:>9}{meta['embedded_texts']:>10}{meta['cache_hits']:>12}  {meta['collection']}"
               f" ({meta['collection_size']} points)")
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.materialization
         meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         if "quarantined" in meta and (meta["quarantined"] or meta["skipped"]):
             print(f"  {mat.asset_key.to_user_string()}: {meta['skipped']} rows skipped, "

@@ -116,7 +116,7 @@ class KB:
 
     def index_metadata(self, result, domain: str) -> dict:
         for event in result.get_asset_materialization_events():
-            mat = event.asset_materialization
+            mat = event.materialization
             if mat.asset_key == dg.AssetKey(f"{domain}_index"):
                 return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         raise AssertionError(f"no materialization of {domain}_index")

@@ -46,11 +46,12 @@ def _pdf_bytes(title: str, body: str) -> bytes:
     pdf.set_creation_date(SEEDED_AT)  # deterministic bytes: same input, same file
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, title.encode("latin-1", "replace").decode("latin-1"))
+    pdf.multi_cell(0, 8, title.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     clean = body.replace("—", "-").replace("–", "-").replace("“", '"').replace("”", '"').replace("’", "'")
     for paragraph in clean.split("\n"):
-        pdf.multi_cell(0, 5, paragraph.lstrip("#").strip().encode("latin-1", "replace").decode("latin-1") or " ")
+        pdf.multi_cell(0, 5, paragraph.lstrip("#").strip().encode("latin-1", "replace").decode("latin-1") or " ",
+                       new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -244,10 +244,10 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
     """One document per SKU listing its current prices by distributor and tier."""
     if frame.empty:
         return []
-    today = today or date.today()
+    today = pd.Timestamp(today or date.today())
     frame = frame.copy()
-    valid_from = pd.to_datetime(frame["valid_from"]).dt.date
-    valid_to = pd.to_datetime(frame["valid_to"]).dt.date
+    valid_from = pd.to_datetime(frame["valid_from"])
+    valid_to = pd.to_datetime(frame["valid_to"])
     current = (valid_from <= today) & (valid_to.isna() | (valid_to >= today))
     chunks = []
     for sku, group in frame[current].groupby("sku", sort=True):
