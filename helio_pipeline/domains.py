@@ -45,7 +45,7 @@ DOMAINS: dict[str, Domain] = {
             chunk=catalog.chunk_products,
             filter_fields={"sku": "keyword", "manufacturer": "keyword", "category": "keyword",
                            "technology": "keyword", "power_w": "float", "active": "bool", "stock": "integer"},
-            chunker_version=f"{CHUNKER_VERSION}.p1",
+            chunker_version=f"{CHUNKER_VERSION}.p2",
         ),
         Domain(
             name="prices",
@@ -54,7 +54,7 @@ DOMAINS: dict[str, Domain] = {
             chunk=catalog.chunk_prices,
             filter_fields={"sku": "keyword", "distributors": "keyword", "tiers": "keyword", "category": "keyword",
                            "price_min": "float", "price_max": "float"},
-            chunker_version=f"{CHUNKER_VERSION}.pr1",
+            chunker_version=f"{CHUNKER_VERSION}.pr2",
         ),
         Domain(
             name="rules",

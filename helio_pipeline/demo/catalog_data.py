@@ -40,8 +40,16 @@ def stride_sample(rows: list, k: int) -> list:
 
 
 def _split_module_name(name: str) -> tuple[str, str]:
-    maker, _, model = name.rpartition(" ")
-    return (maker or name).strip(), (model or name).strip()
+    """'Canadian Solar Inc. CS6U-330P' -> ('Canadian Solar Inc.', 'CS6U-330P'): the model starts
+    at the first word (after the first) that holds a digit; else it is the last word."""
+    words = name.split()
+    start = next((i for i, w in enumerate(words) if i > 0 and any(c.isdigit() for c in w)), len(words) - 1)
+    start = max(start, 1) if len(words) > 1 else 0
+    return " ".join(words[:start]) or name, " ".join(words[start:]) or name
+
+
+def _sku(model: str) -> str:
+    return re.sub(r"[^A-Z0-9.+/-]+", "-", model.upper()).strip("-")
 
 
 def _split_inverter_name(name: str) -> tuple[str, str, str]:
@@ -51,21 +59,17 @@ def _split_inverter_name(name: str) -> tuple[str, str, str]:
 
 
 def _module_description(specs: dict) -> str:
-    tech = {"Mono-c-Si": "monocristalino", "Multi-c-Si": "policristalino"}.get(specs.get("Technology"), "de filme fino")
-    cells = int(specs.get("N_s") or 0)
-    use = "usinas de solo e telhados comerciais" if (specs.get("STC") or 0) >= 300 else "telhados residenciais"
-    return f"Módulo {tech} de {cells} células, indicado para {use}."
+    return "Indicado para usinas e telhados comerciais." if (specs.get("STC") or 0) >= 300 \
+        else "Indicado para telhados residenciais."
 
 
 def _inverter_description(specs: dict) -> str:
     power = specs.get("Paco") or 0
     if power < 1500:
-        kind = "Microinversor ou inversor de baixa potência para sistemas residenciais pequenos"
-    elif power < 15000:
-        kind = "Inversor string para sistemas residenciais e pequenos comércios"
-    else:
-        kind = "Inversor trifásico para projetos comerciais e industriais"
-    return f"{kind}, conexão à rede ({specs.get('CEC_Type', 'Utility Interactive')})."
+        return "Microinversor para sistemas residenciais pequenos."
+    if power < 15000:
+        return "Inversor string residencial e pequeno comércio."
+    return "Inversor para projetos comerciais e industriais."
 
 
 def load_catalog(products: int | str = 2000, seed: int = 42) -> list[dict]:
@@ -88,12 +92,12 @@ def load_catalog(products: int | str = 2000, seed: int = 42) -> list[dict]:
     for row in stride_sample(modules, k):
         maker, model = _split_module_name(row["Name"])
         specs = {k2: v for k2, v in row.items() if k2 != "Name" and v not in ("", None)}
-        out.append({"sku": unique(model.upper()), "name": row["Name"], "manufacturer": maker,
+        out.append({"sku": unique(_sku(model)), "name": row["Name"], "manufacturer": maker,
                     "category": "module", "specs": specs, "description": _module_description(specs)})
     for row in stride_sample(inverters, k):
         maker, model, voltage = _split_inverter_name(row["Name"])
         specs = {k2: v for k2, v in row.items() if k2 != "Name" and v not in ("", None, "n/a")}
-        sku = model.upper().replace(" ", "-") + (f"@{voltage}" if voltage else "")
+        sku = _sku(model) + (f"@{voltage}" if voltage else "")
         out.append({"sku": unique(sku), "name": row["Name"], "manufacturer": maker,
                     "category": "inverter", "specs": specs, "description": _inverter_description(specs)})
     for product in out:

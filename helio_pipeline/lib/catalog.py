@@ -22,9 +22,9 @@ PRICE_CSV_COLUMNS = ["sku", "distributor", "tier", "price", "currency", "valid_f
 _PRODUCT_KNOWN = {"sku", "name", "manufacturer", "category", "description", "stock", "active", "updated_at"}
 
 TECHNOLOGY_PT = {
-    "Mono-c-Si": "monocristalino (silício monocristalino)",
-    "Multi-c-Si": "policristalino (silício multicristalino)",
-    "CdTe": "filme fino de telureto de cádmio (CdTe)",
+    "Mono-c-Si": "monocristalino",
+    "Multi-c-Si": "policristalino",
+    "CdTe": "filme fino CdTe",
     "CIGS": "filme fino CIGS",
     "Thin Film": "filme fino",
     "a-Si": "silício amorfo",
@@ -106,45 +106,47 @@ def _fmt(value, digits=1) -> str:
 
 
 def render_product(row: dict) -> tuple[str, dict]:
-    """A product's document text and its filterable fields."""
+    """A product's document text and its filterable fields. The text is kept short (about 60
+    tokens): the embedding model's cost grows with length, and exact specs live in the payload."""
     specs = row.get("specs") or {}
     if isinstance(specs, str):
         specs = json.loads(specs)
     category = row.get("category") or ""
-    lines = [f"{CATEGORY_PT.get(category, category.capitalize())} {row['name']}."]
-    lines.append(f"Fabricante: {row.get('manufacturer') or 'não informado'}. SKU: {row['sku']}.")
+    maker = row.get("manufacturer") or "não informado"
+    parts = [f"{CATEGORY_PT.get(category, category.capitalize())} {row['name']}. Fabricante {maker}, SKU {row['sku']}."]
     power = None
     technology = None
     if category == "module":
         power = _num(specs.get("STC"))
         technology = specs.get("Technology")
-        lines.append(f"Potência nominal: {_fmt(power, 0)} W (STC), {_fmt(specs.get('PTC'))} W (PTC).")
+        details = [f"{_fmt(power, 0)} W"]
         if technology:
-            lines.append(f"Tecnologia: {TECHNOLOGY_PT.get(technology, technology)}.")
-        if str(specs.get("Bifacial", "0")) in ("1", "True", "true"):
-            lines.append("Módulo bifacial.")
-        if specs.get("Length") and specs.get("Width"):
-            lines.append(f"Dimensões: {_fmt(specs['Length'], 3)} m x {_fmt(specs['Width'], 3)} m, {_fmt(specs.get('N_s'), 0)} células.")
-        lines.append(
-            f"Voc {_fmt(specs.get('V_oc_ref'), 2)} V, Isc {_fmt(specs.get('I_sc_ref'), 2)} A, "
-            f"Vmp {_fmt(specs.get('V_mp_ref'), 2)} V, Imp {_fmt(specs.get('I_mp_ref'), 2)} A."
-        )
+            details.append(TECHNOLOGY_PT.get(technology, technology))
+        if str(specs.get("Bifacial", "0")) in ("1", "1.0", "True", "true"):
+            details.append("bifacial")
+        if specs.get("N_s"):
+            details.append(f"{_fmt(specs['N_s'], 0)} células")
+        if specs.get("V_oc_ref"):
+            details.append(f"Voc {_fmt(specs['V_oc_ref'], 1)} V")
+        parts.append(", ".join(details) + ".")
     elif category == "inverter":
         power = _num(specs.get("Paco"))
+        details = []
         if power is not None:
-            lines.append(f"Potência nominal CA: {_fmt(power / 1000, 2)} kW ({_fmt(power, 0)} W).")
-        lines.append(f"Tensão CA de saída: {_fmt(specs.get('Vac'), 0)} V.")
-        lines.append(
-            f"Faixa de MPPT: {_fmt(specs.get('Mppt_low'), 0)} a {_fmt(specs.get('Mppt_high'), 0)} V; "
-            f"tensão CC máxima {_fmt(specs.get('Vdcmax'), 0)} V; corrente CC máxima {_fmt(specs.get('Idcmax'))} A."
-        )
-        if specs.get("CEC_Type"):
-            lines.append(f"Tipo: {specs['CEC_Type']}.")
+            details.append(f"{_fmt(power / 1000, 1)} kW CA")
+        if specs.get("Vac"):
+            details.append(f"saída {_fmt(specs['Vac'], 0)} V")
+        if specs.get("Mppt_low") and specs.get("Mppt_high"):
+            details.append(f"MPPT {_fmt(specs['Mppt_low'], 0)}-{_fmt(specs['Mppt_high'], 0)} V")
+        if specs.get("Vdcmax"):
+            details.append(f"máx. {_fmt(specs['Vdcmax'], 0)} Vcc")
+        if details:
+            parts.append(", ".join(details) + ".")
     else:
-        lines.extend(f"{k}: {v}." for k, v in sorted(specs.items()))
+        parts.extend(f"{k}: {v}." for k, v in sorted(specs.items()))
     description = row.get("description")
     if isinstance(description, str) and description.strip():
-        lines.append(description.strip())
+        parts.append(description.strip())
     fields = {
         "sku": row["sku"],
         "name": row["name"],
@@ -155,7 +157,7 @@ def render_product(row: dict) -> tuple[str, dict]:
         "active": bool(row.get("active", True)),
         "stock": int(row.get("stock") or 0),
     }
-    return " ".join(lines), fields
+    return " ".join(parts), fields
 
 
 def chunk_products(frame: pd.DataFrame) -> list[Chunk]:
@@ -256,11 +258,10 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
         latest = group.groupby(["distributor", "tier"], sort=True).tail(1)
         first = latest.iloc[0]
         category = CATEGORY_PT.get(first["category"], first["category"] or "")
-        parts = [f"Preços de {first['name']} (SKU {sku}; {category}; fabricante {first['manufacturer']})."]
+        parts = [f"Preço {category.lower()} {first['name']} (SKU {sku}):"]
         for distributor, rows in latest.groupby("distributor", sort=True):
-            tiers = "; ".join(f"tier {r['tier']}: {_brl(r['price'])}" for r in rows.to_dict("records"))
-            parts.append(f"{distributor} — {tiers}.")
-        parts.append("B1 = preço para integrador/consumidor final; B3 = preço de revenda/atacado.")
+            tiers = ", ".join(f"{r['tier']} {_brl(r['price'])}" for r in rows.to_dict("records"))
+            parts.append(f"{distributor} {tiers};")
         updated = latest["updated_at"].max()
         sources = sorted(set(latest["source"]))
         fields = {
@@ -273,5 +274,7 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
             "price_max": float(latest["price"].max()),
             "currency": first["currency"],
         }
-        chunks.append(Chunk(sku, 0, " ".join(parts), ",".join(sources), iso(updated), fields))
+        semantic = (f"Preço e tabela {'/'.join(fields['tiers'])} de {category.lower()} {first['name']} "
+                    f"(SKU {sku}, {first['manufacturer']}) em {', '.join(fields['distributors'])}.")
+        chunks.append(Chunk(sku, 0, " ".join(parts), ",".join(sources), iso(updated), fields, embed_text=semantic))
     return chunks

@@ -44,6 +44,14 @@ class Chunk:
     source: str                     # table or object key the text came from
     updated_at: str | None = None   # ISO-8601
     fields: dict = field(default_factory=dict)  # the domain's filterable payload fields
+    # What the dense vector is computed from, when it should differ from the text shown and
+    # matched lexically (e.g. a price list without its figures: dense vectors do not read
+    # numbers, and a price change then costs a payload update instead of an embedding).
+    embed_text: str | None = None
+
+    @property
+    def vector_text(self) -> str:
+        return self.embed_text if self.embed_text is not None else self.text
 
 
 def read_csv_lines(data: bytes, key: str, required: list[str]) -> Iterator[tuple[int, dict] | Problem]:
@@ -111,20 +119,21 @@ class Sources:
     objects: object         # helio_pipeline.lib.objectstore.ObjectStore
 
 
-CHUNK_COLUMNS = ["source_id", "chunk_no", "text", "source", "updated_at", "fields"]
+CHUNK_COLUMNS = ["source_id", "chunk_no", "text", "source", "updated_at", "fields", "embed_text"]
 
 
 def chunks_to_frame(chunks: list[Chunk]) -> pd.DataFrame:
     return pd.DataFrame(
-        [(c.source_id, c.chunk_no, c.text, c.source, c.updated_at, json.dumps(c.fields, ensure_ascii=False, default=str))
-         for c in chunks],
+        [(c.source_id, c.chunk_no, c.text, c.source, c.updated_at,
+          json.dumps(c.fields, ensure_ascii=False, default=str), c.embed_text) for c in chunks],
         columns=CHUNK_COLUMNS,
     )
 
 
 def frame_to_chunks(frame: pd.DataFrame) -> list[Chunk]:
     return [
-        Chunk(r["source_id"], int(r["chunk_no"]), r["text"], r["source"], r["updated_at"], json.loads(r["fields"]))
+        Chunk(r["source_id"], int(r["chunk_no"]), r["text"], r["source"], r["updated_at"], json.loads(r["fields"]),
+              r.get("embed_text") if isinstance(r.get("embed_text"), str) else None)
         for r in frame.to_dict("records")
     ]
 

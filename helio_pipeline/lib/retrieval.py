@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from qdrant_client import models
 
 from helio_pipeline.domains import DOMAINS, Domain
@@ -36,6 +37,7 @@ class Hit:
     score: float
     text: str
     payload: dict
+    similarity: float = 0.0  # cosine of query and hit dense vectors: comparable across collections
 
     def as_dict(self) -> dict:
         return {"domain": self.domain, "source_id": self.source_id, "score": self.score,
@@ -127,27 +129,38 @@ class KnowledgeBase:
             key = id(embedder)
             if key not in vectors:
                 vectors[key] = embedder.embed_query(query.strip())
-            points = self.store.query(alias, vectors[key], sparse, top_k, build_filter(domain, domain_filters), mode)
+            query_vector = vectors[key]
+            points = self.store.query(alias, query_vector, sparse, top_k, build_filter(domain, domain_filters), mode,
+                                      with_vectors=True)
             per_domain[domain.name] = [
-                Hit(domain.name, p.payload.get("source_id"), float(p.score), p.payload.get("text", ""), p.payload)
+                Hit(domain.name, p.payload.get("source_id"), float(p.score), p.payload.get("text", ""), p.payload,
+                    _similarity(query_vector, p.vector))
                 for p in points
             ]
         return fuse(per_domain, top_k)
 
 
+def _similarity(query_vector, point_vector) -> float:
+    dense = point_vector.get("dense") if isinstance(point_vector, dict) else point_vector
+    if dense is None:
+        return 0.0
+    return float(np.dot(np.asarray(query_vector, dtype=np.float32), np.asarray(dense, dtype=np.float32)))
+
+
 def fuse(per_domain: dict[str, list[Hit]], top_k: int) -> list[Hit]:
-    """Reciprocal rank fusion across collections: a hit at rank r scores 1/(60 + r). Ties keep
-    domain order. The fused score replaces the engine's score, which is not comparable across
+    """Reciprocal rank fusion across collections: a hit at rank r scores 1/(60 + r). Hits of
+    equal rank in different domains are ordered by their dense cosine similarity to the query
+    (unit vectors from the same embedder, so comparable across collections), then by domain. The fused score replaces the engine's score, which is not comparable across
     collections (kept as ``payload["engine_score"]``). One domain keeps its engine scores."""
     if len(per_domain) == 1:
         return next(iter(per_domain.values()))[:top_k]
-    fused: list[tuple[float, int, Hit]] = []
+    fused: list[tuple[float, float, int, Hit]] = []
     for order, hits in enumerate(per_domain.values()):
         for rank, hit in enumerate(hits, start=1):
-            fused.append((1.0 / (RRF_K + rank), -order, hit))
-    fused.sort(key=lambda item: (item[0], item[1]), reverse=True)
+            fused.append((1.0 / (RRF_K + rank), hit.similarity, -order, hit))
+    fused.sort(key=lambda item: item[:3], reverse=True)
     out = []
-    for score, _, hit in fused[:top_k]:
+    for score, _, _, hit in fused[:top_k]:
         hit.payload = {**hit.payload, "engine_score": hit.score}
         hit.score = score
         out.append(hit)

@@ -187,17 +187,22 @@ class VectorStore:
 
     # --- queries ---------------------------------------------------------------------
     def query(self, name: str, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-              limit: int, query_filter: models.Filter | None = None, mode: str = "hybrid"):
-        """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF in the engine."""
+              limit: int, query_filter: models.Filter | None = None, mode: str = "hybrid",
+              with_vectors: bool = False):
+        """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF in the engine.
+        ``with_vectors`` returns each hit's dense vector (for cross-collection tie-breaks)."""
+        vectors = [DENSE] if with_vectors else False
         sparse_vec = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
         if mode == "dense" or (mode == "hybrid" and not (sparse_vec and sparse_vec.indices)):
             result = self.client.query_points(name, query=np.asarray(dense).tolist(), using=DENSE,
-                                              query_filter=query_filter, limit=limit, with_payload=True)
+                                              query_filter=query_filter, limit=limit, with_payload=True,
+                                              with_vectors=vectors)
         elif mode == "sparse":
             if not sparse_vec.indices:
                 return []
             result = self.client.query_points(name, query=sparse_vec, using=SPARSE,
-                                              query_filter=query_filter, limit=limit, with_payload=True)
+                                              query_filter=query_filter, limit=limit, with_payload=True,
+                                              with_vectors=vectors)
         elif mode == "hybrid":
             depth = max(limit * 4, 20)
             result = self.client.query_points(
@@ -210,6 +215,7 @@ class VectorStore:
                 query_filter=query_filter,
                 limit=limit,
                 with_payload=True,
+                with_vectors=vectors,
             )
         else:
             raise ValueError(f"unknown search mode {mode!r}: use dense, sparse or hybrid")

@@ -142,7 +142,7 @@ def sync_collection(
     existing = store.read_index(physical)
     desired: dict[str, tuple[Chunk, str, dict]] = {}
     for chunk in chunks:
-        chash = config.content_hash(chunk.text)
+        chash = config.content_hash(chunk.vector_text)
         desired[point_id(domain, chunk.source_id, chunk.chunk_no)] = (chunk, chash, _payload(domain, chunk, chash))
 
     to_embed, to_repayload = [], []
@@ -176,7 +176,7 @@ def sync_collection(
     hits_before = embedder.stats.hits
     for batch_no, batch in enumerate(_batched(sorted(to_embed, key=lambda p: (desired[p][0].source_id, desired[p][0].chunk_no)), batch_size)):
         started = time.perf_counter()
-        vectors = embedder.embed_documents([desired[pid][0].text for pid in batch])
+        vectors = embedder.embed_documents([desired[pid][0].vector_text for pid in batch])
         embed_seconds += time.perf_counter() - started
         started = time.perf_counter()
         store.upsert(physical, [
