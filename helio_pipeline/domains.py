@@ -45,7 +45,7 @@ DOMAINS: dict[str, Domain] = {
             chunk=catalog.chunk_products,
             filter_fields={"sku": "keyword", "manufacturer": "keyword", "category": "keyword",
                            "technology": "keyword", "power_w": "float", "active": "bool", "stock": "integer"},
-            chunker_version=f"{CHUNKER_VERSION}.p2",
+            chunker_version=f"{CHUNKER_VERSION}.p3",
         ),
         Domain(
             name="prices",
@@ -54,7 +54,7 @@ DOMAINS: dict[str, Domain] = {
             chunk=catalog.chunk_prices,
             filter_fields={"sku": "keyword", "distributors": "keyword", "tiers": "keyword", "category": "keyword",
                            "price_min": "float", "price_max": "float"},
-            chunker_version=f"{CHUNKER_VERSION}.pr2",
+            chunker_version=f"{CHUNKER_VERSION}.pr3",
         ),
         Domain(
             name="rules",
@@ -66,13 +66,13 @@ DOMAINS: dict[str, Domain] = {
         ),
         Domain(
             name="conversations",
-            description="Customer conversations as windows of 6 consecutive turns (2 overlapping), per owner.",
+            description="Customer conversations as windows of 6 consecutive turns (1 overlapping), per owner.",
             extract=conversations.extract_conversations,
             chunk=conversations.chunk_conversations,
             filter_fields={"owner_id": "keyword", "correlation_id": "keyword", "started_at": "datetime",
                            "ended_at": "datetime"},
             tenant_field="owner_id",
-            chunker_version=f"{CHUNKER_VERSION}.c1",
+            chunker_version=f"{CHUNKER_VERSION}.c2",
         ),
     )
 }

@@ -105,8 +105,9 @@ def _fmt(value, digits=1) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
 
 
-def render_product(row: dict) -> tuple[str, dict]:
-    """A product's document text and its filterable fields. The text is kept short (about 60
+def render_product(row: dict) -> tuple[str, str, dict]:
+    """A product's document text, the text its dense vector is computed from, and its
+    filterable fields. The text is kept short (about 60
     tokens): the embedding model's cost grows with length, and exact specs live in the payload."""
     specs = row.get("specs") or {}
     if isinstance(specs, str):
@@ -147,6 +148,11 @@ def render_product(row: dict) -> tuple[str, dict]:
     description = row.get("description")
     if isinstance(description, str) and description.strip():
         parts.append(description.strip())
+    # the dense vector skips what the name already says (the maker and model are in it for
+    # most CEC names): fewer tokens, same meaning; the lexical vector still sees everything
+    vector_parts = [parts[0].split(". Fabricante ")[0] + "."] + parts[1:]
+    if row.get("manufacturer") and row["manufacturer"] not in row["name"]:
+        vector_parts.insert(1, f"Fabricante {row['manufacturer']}.")
     fields = {
         "sku": row["sku"],
         "name": row["name"],
@@ -157,14 +163,15 @@ def render_product(row: dict) -> tuple[str, dict]:
         "active": bool(row.get("active", True)),
         "stock": int(row.get("stock") or 0),
     }
-    return " ".join(parts), fields
+    return " ".join(parts), " ".join(vector_parts), fields
 
 
 def chunk_products(frame: pd.DataFrame) -> list[Chunk]:
     chunks = []
     for row in frame.to_dict("records"):
-        text, fields = render_product(row)
-        chunks.append(Chunk(row["sku"], 0, text, row["source"], iso(row.get("updated_at")), fields))
+        text, vector_text, fields = render_product(row)
+        chunks.append(Chunk(row["sku"], 0, text, row["source"], iso(row.get("updated_at")), fields,
+                            embed_text=vector_text))
     return chunks
 
 
@@ -274,7 +281,6 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
             "price_max": float(latest["price"].max()),
             "currency": first["currency"],
         }
-        semantic = (f"Preço e tabela {'/'.join(fields['tiers'])} de {category.lower()} {first['name']} "
-                    f"(SKU {sku}, {first['manufacturer']}) em {', '.join(fields['distributors'])}.")
+        semantic = f"Preço {category.lower()} {first['name']} em {', '.join(fields['distributors'])}."
         chunks.append(Chunk(sku, 0, " ".join(parts), ",".join(sources), iso(updated), fields, embed_text=semantic))
     return chunks

@@ -60,7 +60,7 @@ def extract_conversations(sources: Sources) -> Extraction:
     return ex
 
 
-def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 2) -> list[Chunk]:
+def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 1) -> list[Chunk]:
     chunks = []
     if frame.empty:
         return chunks
@@ -77,6 +77,8 @@ def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 2) ->
                 "message_ids": [m["message_id"] for m in window],
             }
             # keyed by owner too: a correlation id reused by another tenant can never overwrite this one
+            # system prompts are not customer content: shown and matched, but kept out of the vector
+            spoken = [t for t, m in zip(turns[start:end], window) if m["role"] != "system"]
             chunks.append(Chunk(f"{owner}/{correlation}", n, "\n".join(turns[start:end]), window[0]["source"],
-                                iso(window[-1]["created_at"]), fields))
+                                iso(window[-1]["created_at"]), fields, embed_text="\n".join(spoken)))
     return chunks
