@@ -3,6 +3,7 @@ DataFrame snapshot), ``<domain>_chunks`` (documents → chunks) and ``<domain>_i
 the domain's Qdrant collection, synced by content)."""
 
 
+from contextlib import contextmanager
 from typing import Optional
 
 import dagster as dg
@@ -12,6 +13,7 @@ from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import (
     EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
 )
+from helio_pipeline.lib.errors import HelioError
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
 from helio_pipeline.lib.sync import IndexConfig, sync_collection
@@ -37,6 +39,16 @@ def _problems_table(problems: list[dict], limit: int = 20) -> str:
     return "\n".join(rows)
 
 
+@contextmanager
+def failing_clearly():
+    """Our own errors (unreachable source, mass-delete guard, failed verification) become a
+    dg.Failure whose message is the whole story, instead of a stack trace."""
+    try:
+        yield
+    except HelioError as exc:
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from None
+
+
 def index_config(domain: Domain, embedder) -> IndexConfig:
     return IndexConfig(embedder.name, embedder.model, embedder.dimensions, domain.chunker_version)
 
@@ -50,7 +62,8 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
     )
     def extract(context: dg.AssetExecutionContext, database: SourceDatabase,
                 objects: ObjectStoreResource) -> dg.Output[pd.DataFrame]:
-        ex = domain.extract(sources(database, objects))
+        with failing_clearly():
+            ex = domain.extract(sources(database, objects))
         record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
         for problem in ex.skipped + ex.quarantined:
             context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
@@ -92,20 +105,20 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
         summary = chunk_frame.attrs or {}
         scope = set(config.source_ids) if config.source_ids is not None else None
         wanted = [c for c in all_chunks if scope is None or c.source_id in scope]
-        store = qdrant.store()
-        cached = cached_embedder(embedder, database)
-        model = cached.embedder
-        cfg = index_config(domain, model)
-        tokens_before = model.usage.tokens
-        known = {c.source_id for c in all_chunks}
-        report = sync_collection(
-            store, name, domain.collection(qdrant.collection_prefix), wanted, cached, cfg,
-            payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope,
-            protected_ids=set(summary.get("protected_ids", [])),
-            max_delete_fraction=config.max_delete_fraction, allow_mass_delete=config.allow_mass_delete,
-            verify=lambda coll: verify_collection(store, coll, len(all_chunks), known, model.dimensions),
-            keep_previous=config.keep_previous, log=context.log.info,
-        )
+        with failing_clearly():
+            store = qdrant.store()
+            cached = cached_embedder(embedder, database)
+            model = cached.embedder
+            tokens_before = model.usage.tokens
+            known = {c.source_id for c in all_chunks}
+            report = sync_collection(
+                store, name, domain.collection(qdrant.collection_prefix), wanted, cached, index_config(domain, model),
+                payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope,
+                protected_ids=set(summary.get("protected_ids", [])),
+                max_delete_fraction=config.max_delete_fraction, allow_mass_delete=config.allow_mass_delete,
+                verify=lambda coll: verify_collection(store, coll, len(all_chunks), known, model.dimensions),
+                keep_previous=config.keep_previous, log=context.log.info,
+            )
         tokens = model.usage.tokens - tokens_before
         problems = summary.get("skipped", []) + summary.get("quarantined", [])
         return dg.MaterializeResult(metadata={

@@ -4,6 +4,7 @@ and PDF files under ``rules/`` in the object store, chunked in ~500-token window
 from __future__ import annotations
 
 import io
+import logging
 import re
 
 import pandas as pd
@@ -20,6 +21,7 @@ _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a bad PDF is reported once, by key, by the caller
     reader = PdfReader(io.BytesIO(data))
     return "\n\n".join((page.extract_text() or "") for page in reader.pages)
 

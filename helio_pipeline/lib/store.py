@@ -8,6 +8,7 @@ vector ``dense`` and a sparse lexical vector ``sparse`` (IDF modifier) for hybri
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ _INDEX_TYPES = {
     "bool": models.PayloadSchemaType.BOOL,
     "datetime": models.PayloadSchemaType.DATETIME,
 }
+# Local mode evaluates filters without indexes and says so on every create; servers use them.
+warnings.filterwarnings("ignore", message="Payload indexes have no effect in the local Qdrant")
 # qdrant-client's local mode locks its directory per process: share one client per path.
 _LOCAL_CLIENTS: dict[str, QdrantClient] = {}
 _LOCK = threading.Lock()

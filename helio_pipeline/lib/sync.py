@@ -164,11 +164,16 @@ def sync_collection(
         and (scope is None or held.get("source_id") in scope)
         and held.get("source_id") not in protected_ids
     ]
-    if not report.rebuilt and existing and not allow_mass_delete and len(stale) > max_delete_fraction * len(existing):
+    # The guard looks at points of sources that vanished entirely (a truncated table, an
+    # emptied prefix); tail chunks of documents that merely got shorter do not count.
+    produced = {chunk.source_id for chunk, _, _ in desired.values()}
+    orphaned = [pid for pid in stale if existing[pid].get("source_id") not in produced]
+    if not report.rebuilt and existing and not allow_mass_delete and len(orphaned) > max_delete_fraction * len(existing):
+        vanished = len({existing[pid].get("source_id") for pid in orphaned})
         raise MassDeleteRefused(
-            f"{alias}: this sync would delete {len(stale)} of {len(existing)} points "
-            f"({len(stale) / len(existing):.0%}), over the {max_delete_fraction:.0%} guard. "
-            f"If the source really shrank, rerun with allow_mass_delete: true."
+            f"{alias}: this sync would delete {len(orphaned)} of {len(existing)} points "
+            f"({len(orphaned) / len(existing):.0%}; {vanished} sources vanished), over the "
+            f"{max_delete_fraction:.0%} guard. If the source really shrank, rerun with allow_mass_delete: true."
         )
     report.seconds["plan"] = time.perf_counter() - timer
 
