@@ -28,22 +28,29 @@ SAMPLE_QUESTIONS = (
 
 
 def _runtime():
-    """Resources as the code location builds them from the environment."""
+    """Resources as the code location builds them from the environment, with their EnvVars
+    resolved (outside a run, Dagster does not resolve them for us)."""
     settings.dagster_home()
     from helio_pipeline.definitions import build_resources
 
-    return build_resources()
+    from helio_pipeline.defs.resources import KnowledgeBaseResource
+
+    resolved = {name: resource.process_config_and_initialize() for name, resource in build_resources().items()
+                if name in ("database", "objects", "qdrant", "embedder")}
+    resolved["knowledge_base"] = KnowledgeBaseResource(qdrant=resolved["qdrant"], embedder=resolved["embedder"],
+                                                       database=resolved["database"])
+    return resolved
 
 
 def _run_job(job_name: str, run_config: dict | None = None):
     import dagster as dg
 
-    from helio_pipeline.definitions import defs
+    from helio_pipeline.definitions import build_definitions
 
     instance = dg.DagsterInstance.get()  # the same DAGSTER_HOME that `dagster dev` shows
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
-    return defs.resolve_job_def(job_name).execute_in_process(instance=instance, run_config=config,
-                                                             raise_on_error=False)
+    job = build_definitions().resolve_job_def(job_name)  # from the environment as it is now
+    return job.execute_in_process(instance=instance, run_config=config, raise_on_error=False)
 
 
 def _print_run_summary(result) -> None:

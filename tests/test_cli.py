@@ -1,0 +1,45 @@
+"""The `helio` command line, wired to real services through the documented environment variables."""
+
+import json
+
+import pytest
+
+from helio_pipeline.cli import main
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HELIO_DATABASE_URL", pg_url)
+    monkeypatch.setenv("HELIO_S3_URL", bucket_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("HELIO_EMBEDDER", "static")
+    monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
+
+
+def test_seed_refresh_search_json_and_quarantine(cli_env, capsys):
+    assert main(["seed", "--products", "40", "--conversations", "20"]) == 0
+    assert json.loads(capsys.readouterr().out)["products_table"] > 0
+    assert main(["refresh"]) == 0
+    capsys.readouterr()
+
+    assert main(["search", "garantia de inversores", "--domain", "rules", "--top-k", "3", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3
+    assert set(hits[0]) == {"domain", "source_id", "score", "text", "payload"}
+    assert {h["domain"] for h in hits} == {"rules"}
+
+    assert main(["quarantine", "--domain", "products"]) == 0
+    assert "muitos" in capsys.readouterr().out
+
+
+def test_bad_requests_are_clear_errors_not_crashes(cli_env, capsys):
+    assert main(["search", "   "]) == 2
+    assert "query is empty" in capsys.readouterr().err
+    assert main(["search", "frete", "--domain", "nope"]) == 2
+    assert "unknown domain" in capsys.readouterr().err
+    assert main(["search", "frete", "--domain", "conversations"]) == 2
+    assert "owner_id" in capsys.readouterr().err
+    assert main(["rollback", "products"]) == 2
+    assert "no earlier collection" in capsys.readouterr().err
