@@ -16,6 +16,7 @@ from helio_pipeline.defs.checks import all_domain_checks
 from helio_pipeline.defs.resources import (
     EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
 )
+from helio_pipeline.defs.sensors import catalog_change_sensor, object_drop_sensor
 from helio_pipeline.defs.schedules import (
     kb_refresh_job, morning_prices_refresh, nightly_kb_refresh, prices_refresh_job,
 )
@@ -61,6 +62,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         asset_checks=all_domain_checks(),
         jobs=[kb_refresh_job, prices_refresh_job],
         schedules=[nightly_kb_refresh, morning_prices_refresh],
+        sensors=[catalog_change_sensor, object_drop_sensor],
         resources=resources,
         executor=dg.in_process_executor if embedded else dg.multiprocess_executor,
     )

@@ -96,6 +96,7 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         name=f"{name}_index", group_name=name, kinds={"qdrant"},
+        pool=f"helio_kb_{name}",  # one writer per collection: a sensor run and the nightly run queue
         ins={"chunk_frame": dg.AssetIn(f"{name}_chunks")},
         description=f"The {domain.collection()} Qdrant collection (through its alias), synced by content.",
     )

@@ -49,6 +49,8 @@ def _read_product_drops(sources: Sources, known_skus: set[str], ex: Extraction) 
         for item in read_csv_lines(sources.objects.get_bytes(obj.key), obj.key, PRODUCT_CSV_COLUMNS):
             if isinstance(item, Problem):
                 ex.quarantined.append(item)
+                if item.location in ("line 1", "whole file"):
+                    ex.protected_ids.add(obj.key)  # keep what the file's last good version indexed
                 continue
             line, row = item
             sku = row["sku"]
@@ -200,6 +202,8 @@ def extract_prices(sources: Sources) -> Extraction:
         for item in read_csv_lines(sources.objects.get_bytes(obj.key), obj.key, PRICE_CSV_COLUMNS):
             if isinstance(item, Problem):
                 ex.quarantined.append(item)
+                if item.location in ("line 1", "whole file"):
+                    ex.protected_ids.add(obj.key)
                 continue
             line, row = item
             problem = _validate_price_line(row, names)

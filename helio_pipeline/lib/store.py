@@ -41,6 +41,14 @@ class Point:
     payload: dict
 
 
+def close_local_clients() -> None:
+    """Release every embedded store this process holds (so a Dagster run can open it)."""
+    with _LOCK:
+        for client in _LOCAL_CLIENTS.values():
+            client.close()
+        _LOCAL_CLIENTS.clear()
+
+
 def open_local_client(path: str | Path) -> QdrantClient:
     key = str(Path(path).resolve())
     with _LOCK:
@@ -146,7 +154,7 @@ class VectorStore:
     def count(self, name: str) -> int:
         return self.client.count(name, exact=True).count
 
-    def read_index(self, name: str, fields=("source_id", "content_hash", "payload_hash")) -> dict[str, dict]:
+    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash")) -> dict[str, dict]:
         """{point id: {field: value}} for every point, read without vectors."""
         out: dict[str, dict] = {}
         offset = None

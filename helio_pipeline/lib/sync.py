@@ -158,11 +158,17 @@ def sync_collection(
             report.unchanged += 1
             if held.get("payload_hash") != payload["payload_hash"]:
                 to_repayload.append(pid)
+    def is_protected(held: dict) -> bool:
+        # by source id (a rules file), or by where the point came from (a whole CSV drop
+        # that failed to parse: the SKUs it carried are unknown this time)
+        sources = set((held.get("source") or "").split(","))
+        return held.get("source_id") in protected_ids or bool(sources & protected_ids)
+
     stale = [
         pid for pid, held in existing.items()
         if pid not in desired
         and (scope is None or held.get("source_id") in scope)
-        and held.get("source_id") not in protected_ids
+        and not is_protected(held)
     ]
     # The guard looks at points of sources that vanished entirely (a truncated table, an
     # emptied prefix); tail chunks of documents that merely got shorter do not count.

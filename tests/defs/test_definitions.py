@@ -25,3 +25,21 @@ def test_secrets_enter_as_env_vars(monkeypatch):
     assert isinstance(resources["database"].url, dg.EnvVar)
     assert "s3cret" not in repr(resources["database"])
     assert isinstance(resources["embedder"].api_key, dg.EnvVar)
+
+
+def test_both_instance_configs_load(tmp_path, monkeypatch):
+    """dagster_home/dagster.yaml (local) and dagster.postgres.yaml (compose) are valid instance configs."""
+    import shutil
+    from pathlib import Path
+
+    from dagster._core.instance.config import dagster_instance_config
+
+    home = Path(__file__).resolve().parents[2] / "dagster_home"
+    for name in ("dagster.yaml", "dagster.postgres.yaml"):
+        target = tmp_path / name.replace(".", "_")
+        target.mkdir()
+        shutil.copy(home / name, target / "dagster.yaml")
+        monkeypatch.setenv("DAGSTER_PG_URL", "postgresql+psycopg2://u:p@db:5432/helio")
+        config, _ = dagster_instance_config(str(target))
+        assert config["concurrency"]["pools"]["default_limit"] == 1
+        assert config["concurrency"]["runs"]["tag_concurrency_limits"][0]["key"] == "helio/kb"

@@ -1,0 +1,99 @@
+"""Reading the catalog change log (``kb_change_log``) and the object-store prefixes, and
+turning changes into per-domain sync requests. Pure logic: the Dagster sensors call it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from helio_pipeline.lib.catalog import PRICE_CSV_COLUMNS, PRICE_CSV_PREFIX, PRODUCT_CSV_COLUMNS, PRODUCT_CSV_PREFIX
+from helio_pipeline.lib.objectstore import ObjectStore
+from helio_pipeline.lib.records import Problem, read_csv_lines
+from helio_pipeline.lib.rules import RULES_PREFIX
+
+# which KB domains a change in a table feeds (a product's name appears in its price document)
+TABLE_DOMAINS = {"products": ("products", "prices"), "prices": ("prices",), "business_rules": ("rules",)}
+# which domains an object under a prefix feeds
+PREFIX_DOMAINS = {PRODUCT_CSV_PREFIX: ("products", "prices"), PRICE_CSV_PREFIX: ("prices",), RULES_PREFIX: ("rules",)}
+CSV_HEADERS = {PRODUCT_CSV_PREFIX: PRODUCT_CSV_COLUMNS, PRICE_CSV_PREFIX: PRICE_CSV_COLUMNS}
+
+
+@dataclass
+class ChangeBatch:
+    first_id: int
+    last_id: int
+    source_ids: dict[str, set[str]] = field(default_factory=dict)   # domain -> changed source ids
+    operations: dict[str, int] = field(default_factory=dict)
+
+
+def read_changes(engine, after: int, limit: int = 50_000) -> ChangeBatch | None:
+    """Changes with change_id > ``after``, grouped by domain; None when there are none."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT change_id, table_name, row_key, operation FROM kb_change_log "
+                    "WHERE change_id > :after ORDER BY change_id LIMIT :limit"),
+            {"after": after, "limit": limit},
+        ).all()
+    if not rows:
+        return None
+    batch = ChangeBatch(first_id=rows[0][0], last_id=rows[-1][0])
+    for _, table, key, op in rows:
+        batch.operations[op] = batch.operations.get(op, 0) + 1
+        if key is None:
+            continue
+        for domain in TABLE_DOMAINS.get(table, ()):
+            batch.source_ids.setdefault(domain, set()).add(key)
+    return batch
+
+
+def prune_changes(engine, handled_up_to: int, retention_days: float = 7) -> int:
+    """Drop handled change-log rows older than the retention window."""
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.text("DELETE FROM kb_change_log WHERE change_id <= :handled "
+                    "AND changed_at < now() - make_interval(secs => :secs)"),
+            {"handled": handled_up_to, "secs": retention_days * 86400},
+        ).rowcount
+
+
+@dataclass
+class DropScan:
+    etags: dict[str, str]                                   # the new cursor: key -> etag
+    domains: dict[str, set[str]] = field(default_factory=dict)  # domain -> changed keys
+    quarantined: list[Problem] = field(default_factory=list)
+
+
+def scan_drops(objects: ObjectStore, previous: dict[str, str]) -> DropScan:
+    """Compare the watched prefixes with the last seen ETags. New, modified and removed
+    objects are changes; an object re-uploaded with the same bytes (same ETag) is not. A
+    CSV drop whose header lacks required columns is quarantined instead of triggering."""
+    scan = DropScan(etags={})
+    for prefix, domains in PREFIX_DOMAINS.items():
+        for info in objects.list(prefix):
+            scan.etags[info.key] = info.etag
+            if previous.get(info.key) == info.etag:
+                continue
+            if prefix in CSV_HEADERS and info.key.endswith(".csv"):
+                head = objects.get_bytes(info.key).split(b"\n", 1)[0] + b"\n"
+                problem = next((p for p in read_csv_lines(head, info.key, CSV_HEADERS[prefix]) if isinstance(p, Problem)),
+                               None)
+                if problem:
+                    scan.quarantined.append(problem)
+                    continue
+            for domain in domains:
+                scan.domains.setdefault(domain, set()).add(info.key)
+        for key in previous:
+            if key.startswith(prefix) and key not in scan.etags:
+                for domain in domains:
+                    scan.domains.setdefault(domain, set()).add(key)
+    return scan
+
+
+def encode_etags(etags: dict[str, str]) -> str:
+    return json.dumps(etags, sort_keys=True, separators=(",", ":"))
+
+
+def decode_etags(cursor: str | None) -> dict[str, str]:
+    return json.loads(cursor) if cursor else {}
