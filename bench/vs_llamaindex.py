@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -219,6 +220,7 @@ def main() -> None:
             for strategy in STRATEGIES:
                 theirs[strategy].append({"step": label, **result[strategy]})
             print(f"done: {label}", flush=True)
+    shutil.rmtree(home, ignore_errors=True)  # the throwaway DAGSTER_HOME (its Postgres is stopped)
 
     print(f"\nembedder: {args.embedder}; products: {len(catalog)}; changed / deleted: {k}")
     tables = [("A  ours: sync_collection + PostgreSQL embedding cache", ours),

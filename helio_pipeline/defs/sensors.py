@@ -38,7 +38,7 @@ def domain_run(domain: str, run_key: str, source_ids: list[str] | None, reason: 
     )
 
 
-@dg.sensor(job=kb_refresh_job, minimum_interval_seconds=20, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=kb_refresh_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
 def catalog_change_sensor(context: dg.SensorEvaluationContext, database: SourceDatabase):
     """Re-syncs the products, prices and rules KBs for rows changed in PostgreSQL (via triggers)."""
     cursor = int(context.cursor or 0)
