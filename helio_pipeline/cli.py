@@ -4,6 +4,8 @@
     helio seed [--products N]   load the demo data (idempotent)
     helio refresh               materialize every asset (the nightly job, now)
     helio search "QUERY"        query the knowledge bases
+    helio memory "QUERY" ...    conversation memory for one owner and conversation
+    helio serve                 HTTP API for the assistant
     helio rollback DOMAIN       point a domain's alias back at its previous collection
     helio cache stats|prune     inspect or prune the embedding cache
     helio quarantine            list the latest skipped rows and quarantined lines
@@ -147,9 +149,28 @@ def cmd_search(args) -> int:
     filters = _parse_filters(args.filter)
     if args.owner:
         filters["owner_id"] = args.owner
-    hits = kb.search(args.query, domains=args.domain or None, top_k=args.top_k, filters=filters or None,
-                     mode=args.mode)
-    _print_hits(hits, args.json)
+    response = kb.query(args.query, domains=args.domain or None, top_k=args.top_k, filters=filters or None,
+                        mode=args.mode, available_only=args.available_only)
+    _print_hits(response.hits, args.json)
+    for note in response.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_memory(args) -> int:
+    kb = _runtime()["knowledge_base"].knowledge_base()
+    items = kb.memory(args.owner, args.conversation, args.query, recent=args.recent, k=args.k)
+    print(json.dumps(items, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from helio_pipeline.api import create_app
+
+    kb = _runtime()["knowledge_base"].knowledge_base()
+    uvicorn.run(create_app(kb), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -207,8 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
     search.add_argument("--filter", action="append", help="field=value (JSON values allowed), repeatable")
     search.add_argument("--owner", help="owner_id: required to search conversations")
+    search.add_argument("--available-only", action="store_true", help="products active and in stock now")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.set_defaults(fn=cmd_search)
+
+    memory = sub.add_parser("memory", help="recent messages of a conversation + relevant past ones (JSON)")
+    memory.add_argument("query")
+    memory.add_argument("--owner", required=True)
+    memory.add_argument("--conversation", required=True, help="correlation_id")
+    memory.add_argument("--recent", type=int, default=20)
+    memory.add_argument("--k", type=int, default=5)
+    memory.set_defaults(fn=cmd_memory)
+
+    serve = sub.add_parser("serve", help="HTTP API: GET /search, POST /memory, GET /health (OpenAPI at /docs)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(fn=cmd_serve)
 
     rollback = sub.add_parser("rollback", help="point a domain's alias back at its previous collection")
     rollback.add_argument("domain")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +28,15 @@ TABLES = ("products", "prices", "business_rules", "conversation_history", "kb_em
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory):
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", fast=True)
+def pg_url():
+    # Not under pytest's tmp dir: pytest resets that tree to 0700 when another session starts,
+    # and the server runs as the 'postgres' user, which must be able to reach its data dir.
+    base = Path(tempfile.mkdtemp(prefix="helio-test-pg-"))
+    server = EmbeddedPostgres(base / "data", fast=True)
     url = server.start()
     yield url
     server.stop(force=True)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -136,13 +136,29 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
     embedder: EmbedderResource
     database: SourceDatabase
 
+    _kb = PrivateAttr(default=None)
+
     def knowledge_base(self):
-        from helio_pipeline.lib.retrieval import KnowledgeBase
+        """The KnowledgeBase (built once). Without a reachable database, search still works:
+        availability comes back flagged unverified and memory is unavailable."""
+        if self._kb is None:
+            from helio_pipeline.lib.errors import SourceUnavailable
+            from helio_pipeline.lib.retrieval import KnowledgeBase
 
-        return KnowledgeBase(self.qdrant.store(), self.embedder.spec(), prefix=self.qdrant.collection_prefix)
+            try:
+                engine = self.database.engine()
+            except SourceUnavailable:
+                engine = None
+            self._kb = KnowledgeBase(self.qdrant.store(), self.embedder.spec(), prefix=self.qdrant.collection_prefix,
+                                     engine=engine)
+        return self._kb
 
-    def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None):
-        return self.knowledge_base().search(query, domains=domains, top_k=top_k, filters=filters)
+    def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
+               mode: str = "hybrid", available_only: bool = False):
+        return self.knowledge_base().search(query, domains, top_k, filters, mode, available_only)
+
+    def memory(self, owner_id: str, correlation_id: str, query: str, recent: int = 20, k: int = 5):
+        return self.knowledge_base().memory(owner_id, correlation_id, query, recent, k)
 
 
 def sources(database: SourceDatabase, objects: ObjectStoreResource) -> Sources:

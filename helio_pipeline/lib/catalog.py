@@ -279,12 +279,12 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
             "sku": sku,
             "name": first["name"],
             "category": first["category"],
-            "distributors": sorted(set(latest["distributor"])),
-            "tiers": sorted(set(latest["tier"])),
-            "price_min": float(latest["price"].min()),
-            "price_max": float(latest["price"].max()),
+            # arrays: a filter matches a document when any of its prices/distributors/tiers does
+            "distributor": sorted(set(latest["distributor"])),
+            "tier": sorted(set(latest["tier"])),
+            "price": sorted(float(p) for p in latest["price"]),
             "currency": first["currency"],
         }
-        semantic = f"Preço {category.lower()} {first['name']} em {', '.join(fields['distributors'])}."
+        semantic = f"Preço {category.lower()} {first['name']} em {', '.join(fields['distributor'])}."
         chunks.append(Chunk(sku, 0, " ".join(parts), ",".join(sources), iso(updated), fields, embed_text=semantic))
     return chunks

@@ -1,33 +1,44 @@
 """The KnowledgeBase: what Hélio calls to retrieve from the domain collections.
 
-Each domain's collection is queried through its alias, with dense + sparse vectors fused by
-RRF inside Qdrant (``hybrid``, the default). Results of several domains are merged by
-reciprocal rank fusion across collections — scale-free, so a domain whose scores run
-higher cannot crowd the others out — and every hit says which domain it came from.
-The query embedder is chosen from the configuration recorded on the collection, so a
-search keeps working against the old collection while a rebuild with a new model runs.
+- Each domain's collection is queried through its alias with dense and sparse vectors
+  fused by RRF inside Qdrant (``hybrid``, the default; ``dense`` and ``sparse`` for
+  comparison).
+- Several domains are merged by reciprocal rank fusion across collections: a hit at rank r
+  of its domain scores 1/(60 + r), whatever the engine's score scale; equal ranks are
+  ordered by the dense cosine similarity to the query (same unit-vector space). Every hit
+  says which domain it came from; ``search_by_domain`` returns the lists unmerged.
+- Filters are validated against the registry (lib/filters.py).
+- Conversations are tenant data: searching them requires ``owner_id``, enforced here.
+- Products can be restricted to what is available now (``available_only``): active and in
+  stock per PostgreSQL at query time.
+- The query embedder follows the configuration recorded on the collection, so search keeps
+  answering from the old collection while a rebuild with a new model runs. Query
+  embeddings are kept in an LRU cache.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
+import sqlalchemy as sa
 from qdrant_client import models
 
 from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
-from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.filters import QueryError, build_filter
 from helio_pipeline.lib.sparse import sparse_vector
 from helio_pipeline.lib.store import VectorStore
+
+__all__ = ["KnowledgeBase", "Hit", "SearchResponse", "QueryError", "fuse"]
 
 RRF_K = 60
 MAX_TOP_K = 100
 MAX_QUERY_CHARS = 2000
-
-
-class QueryError(HelioError, ValueError):
-    """The request itself is wrong (empty query, unknown domain or filter field...)."""
+MODES = ("hybrid", "dense", "sparse")
 
 
 @dataclass
@@ -44,100 +55,202 @@ class Hit:
                 "text": self.text, "payload": self.payload}
 
 
-def build_filter(domain: Domain, filters: dict | None) -> models.Filter | None:
-    """Translate ``{field: value | [values] | {"gte": x, "lte": y}}`` into a Qdrant filter,
-    accepting only the fields the domain declares."""
-    if not filters:
-        return None
-    must = []
-    for field, value in filters.items():
-        kind = domain.filter_fields.get(field)
-        if kind is None:
-            raise QueryError(f"{domain.name} cannot be filtered by {field!r}; "
-                             f"filterable fields: {sorted(domain.filter_fields)}")
-        if isinstance(value, dict):
-            bounds = {k: value[k] for k in ("gt", "gte", "lt", "lte") if k in value}
-            if not bounds or len(bounds) != len(value) or kind not in ("float", "integer", "datetime"):
-                raise QueryError(f"{field!r}: a range needs gt/gte/lt/lte on a numeric or time field")
-            range_cls = models.DatetimeRange if kind == "datetime" else models.Range
-            must.append(models.FieldCondition(key=field, range=range_cls(**bounds)))
-        elif isinstance(value, list):
-            must.append(models.FieldCondition(key=field, match=models.MatchAny(any=value)))
-        else:
-            must.append(models.FieldCondition(key=field, match=models.MatchValue(value=value)))
-    return models.Filter(must=must)
+@dataclass
+class SearchResponse:
+    hits: list[Hit]
+    per_domain: dict[str, list[Hit]]
+    query_embedding_time_ms: float = 0.0
+    search_time_ms: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def clean_query(query) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
+    bad = [c for c in query if unicodedata.category(c) == "Cc" and c not in "\t\n\r"]
+    if bad:
+        raise QueryError(f"the query contains control characters ({ascii(bad[0])})")
+    return " ".join(query.split())
 
 
 class KnowledgeBase:
-    def __init__(self, store: VectorStore, embedder: EmbedderSpec, prefix: str = "helio"):
+    def __init__(self, store: VectorStore, embedder: EmbedderSpec, prefix: str = "helio", engine=None,
+                 query_cache_size: int = 1024):
         self.store = store
         self.spec = embedder
         self.prefix = prefix
+        self.engine = engine  # source database, for live availability and conversation memory
         self._embedders: dict[tuple, Embedder] = {}
+        self._query_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
 
-    def _query_embedder(self, collection: str) -> Embedder:
+    # --- query embeddings ------------------------------------------------------------
+    def _embedder_for(self, collection: str) -> Embedder:
         meta = self.store.metadata(collection)
-        spec = self.spec
-        built = self._embedders.get(("configured",))
-        if built is None:
-            built = self._embedders[("configured",)] = spec.build()
-        if (meta.get("embedder"), meta.get("model"), meta.get("dimensions")) in (
-            (None, None, None), (built.name, built.model, built.dimensions)
-        ):
+        if "configured" not in self._embedders:
+            self._embedders["configured"] = self.spec.build()
+        built = self._embedders["configured"]
+        recorded = (meta.get("embedder"), meta.get("model"), meta.get("dimensions"))
+        if recorded in ((None, None, None), (built.name, built.model, built.dimensions)):
             return built
-        key = (meta["embedder"], meta["model"], meta["dimensions"])
-        if key not in self._embedders:  # the live collection predates the current configuration
-            model = meta["model"].rsplit("-", 1)[-1] if meta["embedder"] == "local" else meta["model"]
-            self._embedders[key] = EmbedderSpec(meta["embedder"], model, meta["dimensions"],
-                                                spec.base_url, spec.api_key).build()
-        return self._embedders[key]
+        if recorded not in self._embedders:  # the live collection predates the current configuration
+            model = recorded[1].rsplit("-", 1)[-1] if recorded[0] == "local" else recorded[1]
+            self._embedders[recorded] = EmbedderSpec(recorded[0], model, recorded[2],
+                                                     self.spec.base_url, self.spec.api_key).build()
+        return self._embedders[recorded]
 
+    def _embed_query(self, embedder: Embedder, query: str) -> np.ndarray:
+        key = (embedder.name, embedder.model, embedder.dimensions, query)
+        if key in self._query_cache:
+            self._query_cache.move_to_end(key)
+            return self._query_cache[key]
+        vector = embedder.embed_query(query)
+        self._query_cache[key] = vector
+        if len(self._query_cache) > self._query_cache_size:
+            self._query_cache.popitem(last=False)
+        return vector
+
+    # --- search ----------------------------------------------------------------------
     def _domains(self, domains: list[str] | None, filters: dict | None) -> list[Domain]:
         if domains is None:
-            # conversations are tenant data: only searched when the caller names the owner
             owner_known = bool(filters and filters.get("owner_id"))
             return [d for d in DOMAINS.values() if d.tenant_field is None or owner_known]
+        if isinstance(domains, str) or not isinstance(domains, (list, tuple)) or not domains:
+            raise QueryError("domains must be a non-empty list of domain names")
         unknown = [d for d in domains if d not in DOMAINS]
         if unknown:
             raise QueryError(f"unknown domain(s) {unknown}; known: {sorted(DOMAINS)}")
         return [DOMAINS[d] for d in dict.fromkeys(domains)]
 
-    def search(self, query: str, domains: list[str] | None = None, top_k: int = 5,
-               filters: dict | None = None, mode: str = "hybrid") -> list[Hit]:
-        if not isinstance(query, str) or not query.strip():
-            raise QueryError("the query is empty")
-        if len(query) > MAX_QUERY_CHARS:
-            raise QueryError(f"the query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    def query(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
+              mode: str = "hybrid", available_only: bool = False) -> SearchResponse:
+        """Search and return hits, per-domain lists and timings."""
+        text = clean_query(query)
+        if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
+            raise QueryError(f"top_k must be an integer between 1 and {MAX_TOP_K}, got {top_k!r}")
+        if mode not in MODES:
+            raise QueryError(f"unknown search mode {mode!r}: use {', '.join(MODES)}")
         selected = self._domains(domains, filters)
-        per_domain: dict[str, list[Hit]] = {}
-        sparse = sparse_vector(query)
-        vectors: dict[int, object] = {}
-        for domain in selected:
-            domain_filters = dict(filters or {})
-            if domain.tenant_field:
-                if not domain_filters.get(domain.tenant_field):
-                    raise QueryError(f"searching {domain.name} requires {domain.tenant_field!r} (tenant data)")
-            elif domains is None:  # a multi-domain filter applies where the field exists
-                domain_filters = {k: v for k, v in domain_filters.items() if k in domain.filter_fields}
+        plans = []
+        for domain in selected:  # validate everything before any work
+            conditions = dict(filters or {})
+            if domain.tenant_field and not conditions.get(domain.tenant_field):
+                raise QueryError(f"searching {domain.name} requires {domain.tenant_field!r} (tenant data)")
+            if domains is None:  # a multi-domain filter applies where the field exists
+                conditions = {k: v for k, v in conditions.items() if k in domain.filter_fields}
+            plans.append((domain, build_filter(domain.name, domain.filter_fields, conditions)))
+        response = SearchResponse(hits=[], per_domain={})
+        sparse = sparse_vector(text)
+        for domain, query_filter in plans:
             alias = domain.collection(self.prefix)
             if not self.store.exists(alias):
-                per_domain[domain.name] = []
+                response.per_domain[domain.name] = []
+                response.notes.append(f"{domain.name}: not indexed yet")
                 continue
-            embedder = self._query_embedder(alias)
-            key = id(embedder)
-            if key not in vectors:
-                vectors[key] = embedder.embed_query(query.strip())
-            query_vector = vectors[key]
-            points = self.store.query(alias, query_vector, sparse, top_k, build_filter(domain, domain_filters), mode,
-                                      with_vectors=True)
-            per_domain[domain.name] = [
-                Hit(domain.name, p.payload.get("source_id"), float(p.score), p.payload.get("text", ""), p.payload,
-                    _similarity(query_vector, p.vector))
-                for p in points
-            ]
-        return fuse(per_domain, top_k)
+            started = time.perf_counter()
+            dense = self._embed_query(self._embedder_for(alias), text)
+            response.query_embedding_time_ms += (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            if available_only and domain.name == "products":
+                hits = self._available_products(alias, dense, sparse, top_k, query_filter, mode, response)
+            else:
+                hits = self._hits(domain, alias, dense, sparse, top_k, query_filter, mode)
+            response.search_time_ms += (time.perf_counter() - started) * 1000
+            response.per_domain[domain.name] = hits
+        response.hits = fuse(response.per_domain, top_k)
+        return response
+
+    def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
+               mode: str = "hybrid", available_only: bool = False) -> list[Hit]:
+        return self.query(query, domains, top_k, filters, mode, available_only).hits
+
+    def search_by_domain(self, query: str, domains: list[str] | None = None, top_k: int = 5,
+                         filters: dict | None = None, mode: str = "hybrid") -> dict[str, list[Hit]]:
+        return self.query(query, domains, top_k, filters, mode).per_domain
+
+    def _hits(self, domain: Domain, alias: str, dense, sparse, limit: int, query_filter, mode: str) -> list[Hit]:
+        points = self.store.query(alias, dense, sparse, limit, query_filter, mode, with_vectors=True)
+        return [Hit(domain.name, p.payload.get("source_id"), float(p.score), p.payload.get("text", ""), p.payload,
+                    _similarity(dense, p.vector)) for p in points]
+
+    def _available_products(self, alias, dense, sparse, top_k, query_filter, mode, response) -> list[Hit]:
+        """Over-fetch candidates and keep those active and in stock right now, in relevance order."""
+        limit = top_k * 4
+        while True:
+            candidates = self._hits(DOMAINS["products"], alias, dense, sparse, limit, query_filter, mode)
+            live = self._live_availability([h.source_id for h in candidates])
+            kept = []
+            for hit in candidates:
+                status = live.get(hit.source_id) if live is not None else None
+                if status is not None:
+                    available, source = status, "live"
+                else:  # not in the products table (a CSV-only SKU), or the database is down
+                    available = bool(hit.payload.get("active")) and (hit.payload.get("stock") or 0) > 0
+                    source = "unverified" if live is None else "indexed"
+                if available:
+                    hit.payload = {**hit.payload, "availability": source}
+                    kept.append(hit)
+            if live is None and "availability unverified: source database unreachable" not in response.notes:
+                response.notes.append("availability unverified: source database unreachable")
+            if len(kept) >= top_k or len(candidates) < limit or limit >= MAX_TOP_K * 4:
+                return kept[:top_k]
+            limit *= 4
+
+    def _live_availability(self, skus: list[str]) -> dict[str, bool] | None:
+        if self.engine is None or not skus:
+            return {} if self.engine is not None else None
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT sku, active AND stock > 0 FROM products WHERE sku = ANY(:skus)"),
+                                    {"skus": skus}).all()
+        except sa.exc.OperationalError:
+            return None
+        return {sku: bool(ok) for sku, ok in rows}
+
+    # --- conversation memory -----------------------------------------------------------
+    def memory(self, owner_id: str, correlation_id: str, query: str, recent: int = 20, k: int = 5) -> list[dict]:
+        """The assistant's memory for one turn: the last ``recent`` messages of this conversation
+        (from PostgreSQL, always) plus the ``k`` most relevant windows of the same owner's
+        other conversations, de-duplicated, each marked ``recent`` or ``semantic``."""
+        if not owner_id or not correlation_id:
+            raise QueryError("memory needs owner_id and correlation_id")
+        if not 0 <= recent <= 200 or not 0 <= k <= MAX_TOP_K:
+            raise QueryError("recent must be 0..200 and k 0..100")
+        if self.engine is None:
+            raise QueryError("memory needs the source database")
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT id, role, content, created_at FROM conversation_history "
+                "WHERE owner_id = :o AND correlation_id = :c ORDER BY created_at DESC, id DESC LIMIT :n"),
+                {"o": owner_id, "c": correlation_id, "n": recent}).all()
+        items = [{"kind": "recent", "role": r.role, "text": r.content, "created_at": r.created_at.isoformat(),
+                  "correlation_id": correlation_id, "message_ids": [f"conversation_history:{r.id}"]}
+                 for r in reversed(rows)]
+        if k == 0 or not query or not query.strip():
+            return items
+        alias = DOMAINS["conversations"].collection(self.prefix)
+        if not self.store.exists(alias):
+            return items
+        text = clean_query(query)
+        owner_only = models.Filter(
+            must=[models.FieldCondition(key="owner_id", match=models.MatchValue(value=owner_id))],
+            must_not=[models.FieldCondition(key="correlation_id", match=models.MatchValue(value=correlation_id))],
+        )
+        dense = self._embed_query(self._embedder_for(alias), text)
+        seen = {m for item in items for m in item["message_ids"]}
+        for point in self.store.query(alias, dense, sparse_vector(text), k * 3, owner_only, "hybrid"):
+            ids = point.payload.get("message_ids") or []
+            if seen.intersection(ids):  # overlapping windows say the same thing twice
+                continue
+            seen.update(ids)
+            items.append({"kind": "semantic", "text": point.payload.get("text", ""), "score": float(point.score),
+                          "created_at": point.payload.get("ended_at"),
+                          "correlation_id": point.payload.get("correlation_id"), "message_ids": ids})
+            if sum(1 for i in items if i["kind"] == "semantic") == k:
+                break
+        return items
 
 
 def _similarity(query_vector, point_vector) -> float:
@@ -150,8 +263,9 @@ def _similarity(query_vector, point_vector) -> float:
 def fuse(per_domain: dict[str, list[Hit]], top_k: int) -> list[Hit]:
     """Reciprocal rank fusion across collections: a hit at rank r scores 1/(60 + r). Hits of
     equal rank in different domains are ordered by their dense cosine similarity to the query
-    (unit vectors from the same embedder, so comparable across collections), then by domain. The fused score replaces the engine's score, which is not comparable across
-    collections (kept as ``payload["engine_score"]``). One domain keeps its engine scores."""
+    (unit vectors from the same embedder, so comparable across collections), then by domain.
+    The fused score replaces the engine's score, which is not comparable across collections
+    (kept as ``payload["engine_score"]``). One domain keeps its engine scores."""
     if len(per_domain) == 1:
         return next(iter(per_domain.values()))[:top_k]
     fused: list[tuple[float, float, int, Hit]] = []

@@ -63,6 +63,7 @@ def extract_rules(sources: Sources) -> Extraction:
             ex.skipped.append(Problem("business_rules", f"id {row['id']}", "body is NULL or empty"))
             continue
         rows.append({"source_id": f"business_rules:{row['id']}", "source": "business_rules",
+                     "slug": row["slug"] or f"business-rule-{row['id']}",
                      "title": row["title"], "kind": row["kind"], "body": row["body"],
                      "updated_at": row["updated_at"]})
     for obj in sources.objects.list(RULES_PREFIX):
@@ -79,7 +80,8 @@ def extract_rules(sources: Sources) -> Extraction:
             ex.skipped.append(Problem(obj.key, "whole file", "no text found (scanned PDF or empty file)"))
             ex.protected_ids.add(obj.key)
             continue
-        rows.append({"source_id": obj.key, "source": obj.key, **doc, "updated_at": obj.last_modified})
+        slug = obj.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        rows.append({"source_id": obj.key, "source": obj.key, "slug": slug, **doc, "updated_at": obj.last_modified})
         ex.rows_per_source[obj.key] = 1
     ex.frame = pd.DataFrame(rows)
     return ex
@@ -91,6 +93,6 @@ def chunk_rules(frame: pd.DataFrame) -> list[Chunk]:
         # the title leads every window so each chunk says what it is about
         for n, window in enumerate(token_windows(row["body"], max_tokens=480, overlap=50)):
             text = f"{row['title']}\n{window}"
-            fields = {"title": row["title"], "kind": row["kind"]}
+            fields = {"title": row["title"], "kind": row["kind"], "slug": row["slug"]}
             chunks.append(Chunk(row["source_id"], n, text, row["source"], iso(row["updated_at"]), fields))
     return chunks
