@@ -16,6 +16,7 @@ import pandas as pd
 from helio_pipeline.lib import catalog, conversations, rules
 from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.records import Chunk, Extraction, Sources
+from helio_pipeline.lib.redaction import REDACTOR_VERSION
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ DOMAINS: dict[str, Domain] = {
             filter_fields={"owner_id": "keyword", "correlation_id": "keyword", "started_at": "datetime",
                            "ended_at": "datetime"},
             tenant_field="owner_id",
-            chunker_version=f"{CHUNKER_VERSION}.c2",
+            chunker_version=f"{CHUNKER_VERSION}.c2.redact{REDACTOR_VERSION}",
         ),
     )
 }

@@ -20,6 +20,12 @@ from helio_pipeline.lib.sync import IndexConfig, sync_collection
 from helio_pipeline.lib.verify import verify_collection
 
 
+class ExtractConfig(dg.Config):
+    """Run config of an extract asset."""
+
+    redact_pii: bool = True  # conversations: turning redaction off must be explicit
+
+
 class SyncConfig(dg.Config):
     """Run config of an index asset."""
 
@@ -60,10 +66,10 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
         name=f"{name}_extract", group_name=name, kinds={"postgres", "s3", "pandas"},
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
     )
-    def extract(context: dg.AssetExecutionContext, database: SourceDatabase,
+    def extract(context: dg.AssetExecutionContext, config: ExtractConfig, database: SourceDatabase,
                 objects: ObjectStoreResource) -> dg.Output[pd.DataFrame]:
         with failing_clearly():
-            ex = domain.extract(sources(database, objects))
+            ex = domain.extract(sources(database, objects, redact_pii=config.redact_pii))
         record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
         for problem in ex.skipped + ex.quarantined:
             context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
@@ -74,6 +80,7 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             "rows_per_source": dg.MetadataValue.json(ex.rows_per_source),
             "skipped": len(ex.skipped),
             "quarantined": len(ex.quarantined),
+            "redacted": dg.MetadataValue.json(ex.redactions),
             "problems": dg.MetadataValue.md(_problems_table([p.as_dict() for p in ex.skipped + ex.quarantined])),
         })
 
@@ -129,6 +136,7 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             "rows_per_source": dg.MetadataValue.json(summary.get("rows_per_source", {})),
             "rows_skipped": len(summary.get("skipped", [])),
             "lines_quarantined": len(summary.get("quarantined", [])),
+            "personal_data_redacted": dg.MetadataValue.json(summary.get("redactions", {})),
             "skipped_and_why": dg.MetadataValue.md(_problems_table(problems)),
             "chunks": len(wanted),
             "new": report.new, "changed": report.changed, "unchanged": report.unchanged,

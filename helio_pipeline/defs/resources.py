@@ -161,8 +161,8 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
         return self.knowledge_base().memory(owner_id, correlation_id, query, recent, k)
 
 
-def sources(database: SourceDatabase, objects: ObjectStoreResource) -> Sources:
-    return Sources(engine=database.engine(), objects=objects.store())
+def sources(database: SourceDatabase, objects: ObjectStoreResource, redact_pii: bool = True) -> Sources:
+    return Sources(engine=database.engine(), objects=objects.store(), redact_pii=redact_pii)
 
 
 def cached_embedder(embedder: EmbedderResource, database: SourceDatabase) -> CachedEmbedder:

@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from helio_pipeline.lib.chunking import turn_windows
+from helio_pipeline.lib.redaction import redact
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso, read_jsonl_lines
 
 TRANSCRIPTS_PREFIX = "conversations/"
@@ -53,11 +54,21 @@ def extract_conversations(sources: Sources) -> Extraction:
             count += 1
         ex.rows_per_source[obj.key] = count
     frame = pd.DataFrame(rows)
+    if not frame.empty and sources.redact_pii:
+        # before anything is snapshotted, embedded or stored as payload
+        frame["content"] = [_redact(text, ex.redactions) for text in frame["content"]]
     if not frame.empty:
         frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
         frame = frame.sort_values(["owner_id", "correlation_id", "created_at"], kind="stable").reset_index(drop=True)
     ex.frame = frame
     return ex
+
+
+def _redact(text: str, counts: dict[str, int]) -> str:
+    result = redact(text)
+    for kind, n in result.counts.items():
+        counts[kind] = counts.get(kind, 0) + n
+    return result.text
 
 
 def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 1) -> list[Chunk]:

@@ -34,6 +34,7 @@ class Extraction:
     quarantined: list[Problem] = field(default_factory=list)   # malformed input (bad CSV/JSONL line, bad PDF)
     # source ids we know exist but could not read this time: their points must not be deleted
     protected_ids: set[str] = field(default_factory=set)
+    redactions: dict[str, int] = field(default_factory=dict)   # personal data removed, per type
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Sources:
 
     engine: object          # sqlalchemy Engine
     objects: object         # helio_pipeline.lib.objectstore.ObjectStore
+    redact_pii: bool = True  # conversations: personal data never leaves the source system
 
 
 CHUNK_COLUMNS = ["source_id", "chunk_no", "text", "source", "updated_at", "fields", "embed_text"]
@@ -145,4 +147,5 @@ def extraction_summary(ex: Extraction) -> dict:
         "skipped": [p.as_dict() for p in ex.skipped],
         "quarantined": [p.as_dict() for p in ex.quarantined],
         "protected_ids": sorted(ex.protected_ids),
+        "redactions": dict(ex.redactions),
     }

@@ -261,6 +261,10 @@ class EdgeVectorStore:
         key = str(Path(root).resolve())
         with _STORES_LOCK:
             store = _STORES.get(key)
+            if store is not None and store._pid != os.getpid():
+                # inherited through fork: the parent's shards and lock are not ours to use
+                del _STORES[key]
+                store = None
             if store is None:
                 store = super().__new__(cls)
                 store._open(Path(key), label)
@@ -278,6 +282,7 @@ class EdgeVectorStore:
     def _open(self, root: Path, label: str | None) -> None:
         self.root = root
         self.endpoint = f"edge:{root}"
+        self._pid = os.getpid()
         self._mutex = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
         self._dirty: set[str] = set()
@@ -413,6 +418,9 @@ class EdgeVectorStore:
     def _check_open(self) -> None:
         if self._closed:
             raise HelioError(f"the Qdrant Edge store {self.root} is closed")
+        if self._pid != os.getpid():
+            raise HelioError(f"the Qdrant Edge store {self.root} was opened by process {self._pid}; "
+                             "open it again in this process (EdgeVectorStore(root))")
 
     def _physical(self, name: str) -> str:
         self._check_open()
@@ -442,6 +450,11 @@ class EdgeVectorStore:
         """Flush and close every shard and release the lock; a later open starts afresh."""
         with _STORES_LOCK, self._mutex:
             if self._closed:
+                return
+            if self._pid != os.getpid():  # a forked child: the shards and the lock are the parent's
+                self._closed = True
+                if _STORES.get(str(self.root)) is self:
+                    del _STORES[str(self.root)]
                 return
             try:
                 for name, shard in self._shards.items():

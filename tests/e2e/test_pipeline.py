@@ -55,3 +55,23 @@ def test_conversations_of_one_owner_never_reach_another(kb):
     hits = kb.knowledge_base().search("preço do inversor e prazo de entrega", domains=["conversations"],
                                       top_k=20, filters={"owner_id": owner})
     assert hits and {h.payload["owner_id"] for h in hits} == {owner}
+
+
+def test_personal_data_is_redacted_before_snapshot_embedding_and_payload(kb):
+    import re
+
+    import pandas as pd
+
+    from helio_pipeline.lib.redaction import is_valid_cpf
+
+    seed(kb.engine, kb.objects, products=SMALL, conversations=60)
+    result = kb.refresh(domains=["conversations"])
+    meta = kb.index_metadata(result, "conversations")
+    assert meta["personal_data_redacted"]["EMAIL"] > 0 and meta["personal_data_redacted"]["CPF"] > 0
+    texts = [p["text"] for p in kb.store.client.scroll("test-conversations", limit=10_000, with_payload=["text"])[0]
+             for p in [p.payload]]
+    snapshot = pd.read_parquet(kb.tmp / "snapshots" / "conversations_extract.parquet")
+    for text in texts + list(snapshot["content"]):
+        assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text)
+        assert not any(is_valid_cpf(d) for d in re.findall(r"\b\d{11}\b", text))
+    assert any("[EMAIL]" in t for t in texts)
