@@ -29,6 +29,8 @@ class Domain:
     filter_fields: dict[str, str]
     tenant_field: str | None = None
     chunker_version: str = CHUNKER_VERSION
+    # golden-query recall@5 a build must reach to be promoted (see lib/golden.py)
+    min_recall_at_5: float = 0.6
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"postgres", "s3"}))
 
     def collection(self, prefix: str = "helio") -> str:

@@ -14,6 +14,7 @@ from helio_pipeline.defs.resources import (
     EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
 )
 from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.golden import evaluate, golden_queries
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
 from helio_pipeline.lib.sync import IndexConfig, sync_collection
@@ -119,12 +120,23 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             model = cached.embedder
             tokens_before = model.usage.tokens
             known = {c.source_id for c in all_chunks}
+            golden = golden_queries(name, all_chunks)
+
+            def verify(collection: str) -> list[str]:
+                """Runs on a rebuilt collection before the alias moves to it."""
+                problems = verify_collection(store, collection, len(all_chunks), known, model.dimensions)
+                quality = evaluate(store, collection, domain.filter_fields, golden, model)
+                if quality["recall_at_5"] < domain.min_recall_at_5:
+                    problems.append(f"golden-query recall@5 {quality['recall_at_5']:.2f} is under the "
+                                    f"{domain.min_recall_at_5:.2f} floor (misses: {quality['misses'][:3]})")
+                return problems
+
             report = sync_collection(
                 store, name, domain.collection(qdrant.collection_prefix), wanted, cached, index_config(domain, model),
                 payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope,
                 protected_ids=set(summary.get("protected_ids", [])),
                 max_delete_fraction=config.max_delete_fraction, allow_mass_delete=config.allow_mass_delete,
-                verify=lambda coll: verify_collection(store, coll, len(all_chunks), known, model.dimensions),
+                verify=verify,
                 keep_previous=config.keep_previous, log=context.log.info,
             )
         tokens = model.usage.tokens - tokens_before

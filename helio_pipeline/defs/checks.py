@@ -11,12 +11,15 @@ from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.assets import index_config
 from helio_pipeline.defs.resources import EmbedderResource, QdrantResource
 from helio_pipeline.lib import verify
+from helio_pipeline.lib.golden import evaluate, golden_queries
+from helio_pipeline.lib.records import frame_to_chunks
 
 CHECKS = {
     "point_count_matches_chunks": "The collection holds exactly one point per chunk the sources produced.",
     "no_unknown_source_ids": "No point belongs to a source row or file that no longer exists.",
     "vector_size_matches_embedder": "Vectors have the configured embedder's dimensions.",
     "alias_on_current_fingerprint": "The alias readers query points at the collection built with the current configuration.",
+    "golden_query_recall": "Golden queries find their expected documents: recall@5 at or above the domain's floor (MRR reported).",
 }
 
 
@@ -40,17 +43,23 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
             "alias_on_current_fingerprint": None if live == expected
             else f"{alias} points at {live}, the current configuration builds {expected}",
         }
+        quality = {}
         if live:
+            chunks = frame_to_chunks(chunk_frame)
+            quality = evaluate(store, live, domain.filter_fields, golden_queries(domain.name, chunks), model)
+            problems["golden_query_recall"] = None if quality["recall_at_5"] >= domain.min_recall_at_5 else (
+                f"recall@5 {quality['recall_at_5']:.2f} < floor {domain.min_recall_at_5:.2f}; misses: {quality['misses']}")
             problems["point_count_matches_chunks"] = verify.count_problem(store, live, len(chunk_frame))
             problems["no_unknown_source_ids"] = verify.unknown_source_problem(store, live, set(chunk_frame["source_id"]))
             problems["vector_size_matches_embedder"] = verify.vector_size_problem(store, live, model.dimensions)
         for check in CHECKS:
             problem = problems.get(check, f"{alias} does not exist") if live or check != "alias_on_current_fingerprint" \
                 else problems[check]
-            yield dg.AssetCheckResult(
-                check_name=check, asset_key=asset_key, passed=problem is None,
-                metadata={"collection": live or "", "problem": problem or ""},
-            )
+            metadata = {"collection": live or "", "problem": problem or ""}
+            if check == "golden_query_recall" and quality:
+                metadata.update(queries=quality["queries"], recall_at_5=round(quality["recall_at_5"], 4),
+                                mrr=round(quality["mrr"], 4), floor=domain.min_recall_at_5)
+            yield dg.AssetCheckResult(check_name=check, asset_key=asset_key, passed=problem is None, metadata=metadata)
 
     return checks
 

@@ -9,7 +9,7 @@ def test_definitions_load_with_every_asset_check_and_schedule():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {f"{d}_{s}" for d in DOMAINS for s in ("extract", "chunks", "index")}
     checks = defs.resolve_asset_graph().asset_check_keys
-    assert len(checks) == 4 * len(DOMAINS)
+    assert len(checks) == 5 * len(DOMAINS)
     schedules = {s.name: s for s in defs.schedules}
     assert schedules["nightly_kb_refresh"].cron_schedule == "0 2 * * *"
     assert schedules["morning_prices_refresh"].cron_schedule == "0 6 * * *"

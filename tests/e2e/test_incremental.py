@@ -106,3 +106,29 @@ def test_cache_prune_drops_only_entries_not_hit_recently(kb, catalog):
     assert cache.stats()["entries"] == total - 3
     with kb.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT min(hit_count) FROM kb_embedding_cache")).scalar() >= 0
+
+
+def test_new_dimensions_rebuild_behind_the_alias_and_a_failing_golden_check_blocks_promotion(kb, catalog, monkeypatch):
+    import dataclasses
+
+    from helio_pipeline.defs.resources import EmbedderResource
+    from helio_pipeline.domains import DOMAINS
+
+    old = kb.store.resolve("test-products")
+    # a quality floor nothing can reach: the new collection is built but never promoted
+    monkeypatch.setitem(DOMAINS, "products", dataclasses.replace(DOMAINS["products"], min_recall_at_5=1.01))
+    kb.resources["embedder"] = EmbedderResource(kind="static", dimensions=32)
+    failed = kb.refresh(domains=["products"], raise_on_error=False)
+    assert not failed.success
+    message = [e for e in failed.all_events if e.is_step_failure][0].step_failure_data.error.message
+    assert "recall@5" in message and "left on " + old in message
+    assert kb.store.resolve("test-products") == old
+    assert kb.knowledge_base().search("Fabricante3 Modelo", domains=["products"], top_k=1)[0].source_id == "SKU-3"
+
+    monkeypatch.setitem(DOMAINS, "products", dataclasses.replace(DOMAINS["products"], min_recall_at_5=0.5))
+    result = kb.refresh(domains=["products"])
+    meta = kb.index_metadata(result, "products")
+    assert meta["rebuilt"] and meta["previous_collection"] == old
+    assert kb.store.resolve("test-products") != old and kb.store.vector_size("test-products") == 32
+    # the build the blocked run made is resumed, not paid for again
+    assert (meta["unchanged"], meta["embedded_texts"]) == (12, 0)

@@ -493,17 +493,20 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 def test_edge_survives_a_crash_without_close(tmp_path):
-    """A process killed after writing (no close, no atexit) loses nothing: set_payload is in
-    the shard's WAL even before its deferred flush."""
+    """A process that dies after writing (no close, no atexit, segments not flushed since the
+    alias moved) loses nothing: the writes are in the shards' write-ahead logs."""
     root = tmp_path / "edge"
     done = _run(f"""
         import os
-        from tests.lib.test_store_backends import POINTS, _create, _fill, COLL, ALIAS
+        from tests.lib.test_store_backends import POINTS, _create, _fill, COLL, COLL2, ALIAS
         from helio_pipeline.lib.store_edge import EdgeVectorStore
         s = EdgeVectorStore({str(root)!r})
         _create(s); _fill(s)
         s.point_alias(ALIAS, COLL)
         s.set_payload(COLL, POINTS[7].id, {{"source_id": "after-crash"}})
+        _create(s, COLL2)
+        _fill(s, COLL2, POINTS[:50])
+        s.delete(COLL2, [POINTS[0].id])
         os._exit(0)
     """)
     assert done.returncode == 0, done.stderr
@@ -511,6 +514,7 @@ def test_edge_survives_a_crash_without_close(tmp_path):
     try:
         assert s.count(ALIAS) == N
         assert s.retrieve(ALIAS, [POINTS[7].id])[0].payload == {"source_id": "after-crash"}
+        assert s.count(COLL2) == 49
     finally:
         s.close()
 
