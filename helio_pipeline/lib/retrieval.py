@@ -133,12 +133,17 @@ class KnowledgeBase:
         if mode not in MODES:
             raise QueryError(f"unknown search mode {mode!r}: use {', '.join(MODES)}")
         selected = self._domains(domains, filters)
+        if len(selected) > 1:  # a multi-domain filter applies where the field exists, but must exist somewhere
+            declared = {f for d in selected for f in d.filter_fields}
+            unknown = sorted(set(filters or {}) - declared)
+            if unknown:
+                raise QueryError(f"no selected domain can be filtered by {unknown}; filterable: {sorted(declared)}")
         plans = []
         for domain in selected:  # validate everything before any work
             conditions = dict(filters or {})
             if domain.tenant_field and not conditions.get(domain.tenant_field):
                 raise QueryError(f"searching {domain.name} requires {domain.tenant_field!r} (tenant data)")
-            if domains is None:  # a multi-domain filter applies where the field exists
+            if len(selected) > 1:
                 conditions = {k: v for k, v in conditions.items() if k in domain.filter_fields}
             plans.append((domain, build_filter(domain.name, domain.filter_fields, conditions)))
         response = SearchResponse(hits=[], per_domain={})
