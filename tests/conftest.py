@@ -152,3 +152,11 @@ def kb(clean_db, pg_url, bucket_url, s3_endpoint, tmp_path):
     with dg.instance_for_test() as instance:
         stack.instance = instance
         yield stack
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_embedded_stores():
+    yield
+    from helio_pipeline.lib.store import close_local_clients
+
+    close_local_clients()  # before interpreter teardown, so qdrant-client's sqlite closes quietly
