@@ -684,7 +684,7 @@ class EdgeVectorStore:
     def query(self, name: str, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
               limit: int, query_filter: models.Filter | None = None, mode: str = "hybrid",
               with_vectors: bool = False) -> list[models.ScoredPoint]:
-        """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF in the engine.
+        """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF (see ``_hybrid``).
         ``with_vectors`` returns each hit's dense vector (for cross-collection tie-breaks)."""
         if mode not in ("dense", "sparse", "hybrid"):
             raise ValueError(f"unknown search mode {mode!r}: use dense, sparse or hybrid")
@@ -709,19 +709,43 @@ class EdgeVectorStore:
             request = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt,
                                       with_payload=True, with_vector=vectors)
         else:
-            depth = max(limit * 4, 20)
-            request = qe.QueryRequest(
-                limit=limit,
-                prefetches=[
-                    qe.Prefetch(limit=depth, query=dense_query(), filter=flt),
-                    qe.Prefetch(limit=depth, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt),
-                ],
-                query=qe.Fusion.Rrf(k=RRF_K),
-                filter=flt,
-                with_payload=True,
-                with_vector=vectors,
-            )
+            return self._hybrid(shard, dense_query(), sparse_vec, limit, flt, vectors)
         return [_scored(p) for p in shard.query(request)]
+
+    @staticmethod
+    def _hybrid(shard, dense_query, sparse_vec, limit: int, flt, vectors) -> list[models.ScoredPoint]:
+        """RRF (k=2) of a dense and a sparse list, each ``max(4 * limit, 20)`` deep and filtered.
+
+        The engine searches both lists in one batch; the fusion happens here, as qdrant-client's
+        local mode does it: a point's score is the sum of 1 / (position + k) over the lists, and
+        equal scores keep the order in which points first appear (dense list first). The engine's
+        own RRF orders equal fused scores at random (a hash map), so the same query could
+        answer differently from one call to the next; this keeps answers reproducible and equal
+        to local mode's whenever the two lists are."""
+        depth = max(limit * 4, 20)
+        lists = shard.query_batch(qe.QueryBatchRequest([
+            qe.QueryRequest(limit=depth, query=dense_query, filter=flt, with_payload=False, with_vector=False),
+            qe.QueryRequest(limit=depth, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt,
+                            with_payload=False, with_vector=False),
+        ]))
+        scores: dict = {}
+        versions: dict = {}
+        for hits in lists:
+            for position, hit in enumerate(hits):
+                pid = _out_id(hit.id)
+                scores[pid] = scores.get(pid, 0.0) + 1.0 / (position + RRF_K)
+                versions.setdefault(pid, hit.version)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:limit]  # stable
+        if not ranked:
+            return []
+        records = {_out_id(r.id): r for r in shard.retrieve([pid for pid, _ in ranked], True, vectors)}
+        return [
+            models.ScoredPoint.model_construct(
+                id=pid, version=versions[pid], score=score,
+                payload=records[pid].payload if records[pid].payload is not None else {},
+                vector=_vectors_out(records[pid].vector), shard_key=None, order_value=None)
+            for pid, score in ranked if pid in records  # a point deleted meanwhile drops out
+        ]
 
 
 def _check_name(name: str) -> None:
