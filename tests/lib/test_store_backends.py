@@ -3,12 +3,14 @@
 ``VectorStore`` (qdrant-client local mode, ``:memory:``) is the reference; ``EdgeVectorStore``
 (Qdrant Edge, in-process engine) must behave the same for everything the pipeline calls.
 
-Score ties: the two engines order points of equal score differently (local mode keeps them in
-reverse insertion order, the engine in its internal offset order), and RRF makes ties often (a
-point ranked r by dense alone and one ranked r by sparse alone both score 1/(r + k)). Rankings
-are therefore compared as sequences of score groups: same scores in the same order, same ids
-within each group. Where a tie group straddles the limit, each backend's ids must come from the
-full group, computed by an oracle (the prefetch lists, fused in the test).
+Score ties: the two engines order points of equal dense or sparse score differently (local mode
+by reverse insertion, the engine by its internal offsets and heap). The fixture is built so
+that the dense lists and the sparse list of ``QUERY_TEXTS[0]`` have no ties; there, dense,
+sparse and hybrid answers must be identical, ids, order and scores. Texts whose sparse lists
+hold ties are compared as sequences of score groups (same scores in the same order, the same
+ids within each group; a group cut by the limit may hold different members, all from the full
+group). A hybrid answer then legitimately differs, because a tied point's rank in the sparse
+list feeds its RRF score; what must hold is that each backend fuses its own lists exactly.
 """
 
 from __future__ import annotations
@@ -365,25 +367,27 @@ def _oracle_rrf(store, dense, sparse, limit, flt):
 
 @pytest.mark.parametrize("flt", list(FILTERS))
 @pytest.mark.parametrize("qi", range(len(QUERY_VECTORS)))
-def test_hybrid_top10_match(pair, flt, qi):
-    """Top-10 of hybrid RRF: the same fused scores, and the same ids wherever the scores differ.
-    Equal RRF scores (one point ranked r by dense, another ranked r by sparse) are ordered
-    differently by the two engines, so ids are compared as sets within a score."""
-    text = QUERY_TEXTS[0]  # tie-free sparse prefetch, so the fused scores are well defined
-    dense, sparse = QUERY_VECTORS[qi], sparse_vector(text)
-    results = {k: s.query(ALIAS, dense, sparse, 10, FILTERS[flt]) for k, s in pair.items()}
-    oracle = _oracle_rrf(pair["qdrant-local"], dense, sparse, 10, FILTERS[flt])
-    assert oracle == pytest.approx(_oracle_rrf(pair["edge"], dense, sparse, 10, FILTERS[flt]))
-    for kind, hits in results.items():
-        assert len(hits) == min(10, len(oracle))
-        for hit in hits:
-            assert hit.score == pytest.approx(oracle[str(hit.id)], rel=1e-5), kind
-        assert [h.score for h in hits] == pytest.approx(sorted(oracle.values(), reverse=True)[:10], rel=1e-5)
-    full = [models.ScoredPoint(id=i, version=0, score=s) for i, s in sorted(oracle.items(), key=lambda x: -x[1])]
-    _assert_same_ranking(results["qdrant-local"], results["edge"], full)
-    tenth = sorted(oracle.values(), reverse=True)[9:11]
-    if len(tenth) < 2 or tenth[0] - tenth[1] > 1e-9:  # no tie across the cut: the same set
-        assert {h.id for h in results["qdrant-local"]} == {h.id for h in results["edge"]}
+@pytest.mark.parametrize("limit", [1, 3, 10])
+def test_hybrid_topk_match(pair, flt, qi, limit):
+    """With tie-free prefetch lists, hybrid answers are identical: the same ids in the same order
+    with the same RRF scores, ties among fused scores included (both fuse in first-seen order)."""
+    dense, sparse = QUERY_VECTORS[qi], sparse_vector(QUERY_TEXTS[0])
+    results = {k: s.query(ALIAS, dense, sparse, limit, FILTERS[flt]) for k, s in pair.items()}
+    assert [(p.id, p.score) for p in results["qdrant-local"]] == [(p.id, p.score) for p in results["edge"]]
+    oracle = _oracle_rrf(pair["edge"], dense, sparse, limit, FILTERS[flt])
+    assert len(results["edge"]) == min(limit, len(oracle))
+    assert [h.score for h in results["edge"]] == pytest.approx(sorted(oracle.values(), reverse=True)[:limit])
+    for hit in results["edge"]:
+        assert hit.score == pytest.approx(oracle[hit.id]) and _matches(hit.payload, FILTERS[flt])
+
+
+def test_hybrid_answers_are_reproducible(pair):
+    """Equal fused scores are common under RRF; the same query must still answer the same way."""
+    for text in QUERY_TEXTS:
+        answers = {tuple(p.id for p in pair["edge"].query(ALIAS, QUERY_VECTORS[0], sparse_vector(text), 5,
+                                                          with_vectors=bool(i % 2)))
+                   for i in range(20)}
+        assert len(answers) == 1, text
 
 
 @pytest.mark.parametrize("text", QUERY_TEXTS[1:])
