@@ -55,14 +55,14 @@ def main() -> None:
 
         from helio_pipeline.cli import _run_job, _runtime
         from helio_pipeline.demo.seed import seed
-        from helio_pipeline.lib.store import close_local_clients
+        from helio_pipeline.lib.stores import close_embedded_stores
 
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
         resources = _runtime()
         engine = resources["database"].engine()
         seed(engine, resources["objects"].store(), products=args.products, conversations=40)
         assert _run_job("kb_refresh").success
-        close_local_clients()  # the runs dagster dev launches must be able to open the store
+        close_embedded_stores()  # the runs dagster dev launches must be able to open the store
         sku = engine.connect().execute(sa.text("SELECT sku FROM products ORDER BY id LIMIT 1")).scalar()
 
         port = 3300 + os.getpid() % 500
@@ -93,7 +93,7 @@ def main() -> None:
                         raise RuntimeError(f"the sensor run failed: {records[0].dagster_run.run_id}")
                 kb = _runtime()["knowledge_base"].knowledge_base()
                 hit = kb.search(marker, domains=["products"], top_k=1, mode="sparse")
-                close_local_clients()
+                close_embedded_stores()
                 found = time.time()
                 assert hit and hit[0].source_id == sku and marker in hit[0].text, "new text not searchable"
                 figures.append((found - changed_at, run_created - changed_at, found - run_created))

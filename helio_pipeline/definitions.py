@@ -33,6 +33,9 @@ def build_resources() -> dict:
                               embedded_dir=str(settings.embedded_postgres_dir()))
     qdrant = QdrantResource(
         url=env("HELIO_QDRANT_URL"), api_key=_secret("QDRANT_API_KEY"), path=str(settings.qdrant_path()),
+        embedded=env("HELIO_EMBEDDED_STORE", "edge"),
+        shard_number=int(env("HELIO_QDRANT_SHARD_NUMBER")) if env("HELIO_QDRANT_SHARD_NUMBER") else None,
+        replication_factor=int(env("HELIO_QDRANT_REPLICATION_FACTOR")) if env("HELIO_QDRANT_REPLICATION_FACTOR") else None,
         collection_prefix=env("HELIO_COLLECTION_PREFIX", "helio"),
     )
     dims = env("HELIO_EMBEDDING_DIMENSIONS")
@@ -54,8 +57,8 @@ def build_resources() -> dict:
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     resources = resources or build_resources()
-    # qdrant-client's embedded store allows one process per directory: run steps in-process
-    # there; against a server, steps of different domains run in parallel processes.
+    # The embedded store admits one process per directory: run steps in-process there;
+    # against a server, steps of different domains run in parallel processes.
     embedded = resources["qdrant"].is_embedded
     return dg.Definitions(
         assets=all_domain_assets(),

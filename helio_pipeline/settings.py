@@ -34,7 +34,8 @@ def default_object_store_url() -> str:
 
 
 def qdrant_path() -> Path:
-    return dagster_home() / "qdrant"
+    """The embedded vector store (qdrant-edge shards, or qdrant-client's local files)."""
+    return dagster_home() / ("qdrant" if env("HELIO_EMBEDDED_STORE") == "qdrant-local" else "qdrant-edge")
 
 
 def snapshots_dir() -> Path:

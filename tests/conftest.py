@@ -157,6 +157,6 @@ def kb(clean_db, pg_url, bucket_url, s3_endpoint, tmp_path):
 @pytest.fixture(scope="session", autouse=True)
 def _close_embedded_stores():
     yield
-    from helio_pipeline.lib.store import close_local_clients
+    from helio_pipeline.lib.stores import close_embedded_stores
 
-    close_local_clients()  # before interpreter teardown, so qdrant-client's sqlite closes quietly
+    close_embedded_stores()  # before interpreter teardown, so qdrant-client's sqlite closes quietly

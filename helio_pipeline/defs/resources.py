@@ -15,7 +15,7 @@ from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.objectstore import ObjectStore, open_object_store
 from helio_pipeline.lib.records import Sources
-from helio_pipeline.lib.store import VectorStore
+from helio_pipeline.lib.stores import open_store
 
 
 class SourceDatabase(dg.ConfigurableResource):
@@ -52,20 +52,23 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
 
 class QdrantResource(dg.ConfigurableResource):
-    """A Qdrant server (``url``; ``:memory:`` for a throwaway) or the embedded store at ``path``."""
+    """A Qdrant server (``url``; ``:memory:`` for a throwaway) or the embedded store at ``path``
+    (Qdrant's engine in-process via qdrant-edge; ``embedded="qdrant-local"`` for qdrant-client's
+    local mode)."""
 
     url: Optional[str] = None
     api_key: Optional[str] = None
     path: str = ""
+    embedded: str = "edge"
     collection_prefix: str = "helio"
     shard_number: Optional[int] = None
     replication_factor: Optional[int] = None
     _store = PrivateAttr(default=None)
 
-    def store(self) -> VectorStore:
+    def store(self):
         if self._store is None:
-            self._store = VectorStore.open(
-                url=self.url, api_key=self.api_key, path=self.path or settings.qdrant_path(),
+            self._store = open_store(
+                url=self.url, api_key=self.api_key, path=self.path or settings.qdrant_path(), embedded=self.embedded,
                 shard_number=self.shard_number, replication_factor=self.replication_factor,
             )
         return self._store

@@ -199,7 +199,7 @@ class OpenAIEmbedder(Embedder):
                 )
                 n = count_tokens(text)
                 if n > self.max_input_tokens:  # decode/encode round trip can merge differently
-                    text = enc.decode(enc.encode(text, disallowed_special=())[: self.max_input_tokens - 8])
+                    text = enc.decode(enc.encode(text, disallowed_special=())[: max(1, self.max_input_tokens - 8)])
                     n = count_tokens(text)
             out.append(text)
             counts.append(n)

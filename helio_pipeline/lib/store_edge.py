@@ -245,7 +245,8 @@ _STORES: dict[str, "EdgeVectorStore"] = {}
 _STORES_LOCK = threading.Lock()
 
 
-def _close_all() -> None:
+def close_all() -> None:
+    """Close every store this process holds (flushes, releases the lock for other processes)."""
     for store in list(_STORES.values()):
         try:
             store.close()
@@ -253,7 +254,7 @@ def _close_all() -> None:
             pass
 
 
-atexit.register(_close_all)
+atexit.register(close_all)
 
 
 class EdgeVectorStore:
@@ -615,7 +616,7 @@ class EdgeVectorStore:
         _, shard = self._shard(name)
         return shard.count(qe.CountRequest(exact=True))
 
-    def read_index(self, name: str, fields=("source_id", "content_hash", "payload_hash")) -> dict[str, dict]:
+    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash")) -> dict[str, dict]:
         """{point id: {field: value}} for every point, scrolled without vectors."""
         _, shard = self._shard(name)
         out: dict[str, dict] = {}

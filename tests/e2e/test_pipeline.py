@@ -68,8 +68,7 @@ def test_personal_data_is_redacted_before_snapshot_embedding_and_payload(kb):
     result = kb.refresh(domains=["conversations"])
     meta = kb.index_metadata(result, "conversations")
     assert meta["personal_data_redacted"]["EMAIL"] > 0 and meta["personal_data_redacted"]["CPF"] > 0
-    texts = [p["text"] for p in kb.store.client.scroll("test-conversations", limit=10_000, with_payload=["text"])[0]
-             for p in [p.payload]]
+    texts = [p["text"] for p in kb.store.read_index("test-conversations", ("text",)).values()]
     snapshot = pd.read_parquet(kb.tmp / "snapshots" / "conversations_extract.parquet")
     for text in texts + list(snapshot["content"]):
         assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text)

@@ -7,7 +7,6 @@ from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.errors import CheckFailed, MassDeleteRefused
 from helio_pipeline.lib.records import Chunk
 from helio_pipeline.lib.retrieval import KnowledgeBase
-from helio_pipeline.lib.store import VectorStore
 from helio_pipeline.lib.sync import IndexConfig, point_id, rollback, sync_collection
 
 ALIAS = "t-rules"
@@ -18,9 +17,13 @@ def doc(source_id: str, n: int, kind: str = "warranty", prefix: str = "texto") -
                   None, {"kind": kind}) for i in range(n)]
 
 
-@pytest.fixture
-def store(tmp_path):
-    return VectorStore.open(path=tmp_path / "qdrant")
+@pytest.fixture(params=["qdrant-client", "edge"])
+def store(request, tmp_path):
+    """The sync runs unchanged on both backends: qdrant-client (local mode, the server API)
+    and Qdrant's engine in-process (qdrant-edge)."""
+    from helio_pipeline.lib.stores import open_store
+
+    return open_store(path=tmp_path / "store", embedded="qdrant-local" if request.param == "qdrant-client" else "edge")
 
 
 @pytest.fixture

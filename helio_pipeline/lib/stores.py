@@ -1,0 +1,41 @@
+"""Which vector store backs the KBs: one factory, so nothing above it knows the backend.
+
+- A Qdrant server or Qdrant Cloud (``url``): qdrant-client (lib/store.py).
+- The embedded default (``path``): Qdrant's own engine in-process through qdrant-edge
+  (lib/store_edge.py): server-like filtered and hybrid query latency on one machine.
+- ``embedded="qdrant-local"`` keeps qdrant-client's local mode (pure Python) available.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EMBEDDED_BACKENDS = ("edge", "qdrant-local")
+
+
+def open_store(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
+               embedded: str = "edge", shard_number: int | None = None, replication_factor: int | None = None):
+    from helio_pipeline.lib.store import VectorStore
+
+    if url:
+        return VectorStore.open(url=url, api_key=api_key, shard_number=shard_number,
+                                replication_factor=replication_factor)
+    if path is None:
+        raise ValueError("open_store needs a url or a path")
+    if embedded == "qdrant-local":
+        return VectorStore.open(path=path)
+    if embedded != "edge":
+        raise ValueError(f"unknown embedded store {embedded!r}: use {' or '.join(EMBEDDED_BACKENDS)}")
+    from helio_pipeline.lib.store_edge import EdgeVectorStore
+
+    return EdgeVectorStore.open(path, label="helio")
+
+
+def close_embedded_stores() -> None:
+    """Release every embedded store this process holds, so another process (a Dagster run,
+    ``helio search``) can open it."""
+    from helio_pipeline.lib.store import close_local_clients
+    from helio_pipeline.lib.store_edge import close_all
+
+    close_local_clients()
+    close_all()
