@@ -7,6 +7,7 @@
     helio memory "QUERY" ...    conversation memory for one owner and conversation
     helio serve                 HTTP API for the assistant
     helio rollback DOMAIN       point a domain's alias back at its previous collection
+    helio rebuild DOMAIN|all    re-index from the sources (a broken embedded store is moved aside)
     helio cache stats|prune     inspect or prune the embedding cache
     helio quarantine            list the latest skipped rows and quarantined lines
 """
@@ -18,6 +19,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from helio_pipeline import settings
 from helio_pipeline.lib.errors import HelioError
@@ -44,7 +46,7 @@ def _runtime():
     return resolved
 
 
-def _run_job(job_name: str, run_config: dict | None = None):
+def _run_job(job_name: str, run_config: dict | None = None, asset_selection: list[str] | None = None):
     import dagster as dg
 
     from helio_pipeline.definitions import build_definitions
@@ -52,7 +54,9 @@ def _run_job(job_name: str, run_config: dict | None = None):
     instance = dg.DagsterInstance.get()  # the same DAGSTER_HOME that `dagster dev` shows
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     job = build_definitions().resolve_job_def(job_name)  # from the environment as it is now
-    return job.execute_in_process(instance=instance, run_config=config, raise_on_error=False)
+    selection = [dg.AssetKey(key) for key in asset_selection] if asset_selection else None
+    return job.execute_in_process(instance=instance, run_config=config, raise_on_error=False,
+                                  asset_selection=selection)
 
 
 def _print_run_summary(result) -> None:
@@ -188,6 +192,36 @@ def cmd_rollback(args) -> int:
     return 0
 
 
+def cmd_rebuild(args) -> int:
+    """Re-index domains from their sources. An embedded store that cannot be opened
+    (corrupted, or written by an incompatible engine) is moved aside first; vectors come
+    back from the embedding cache, so a rebuild costs little."""
+    from helio_pipeline.domains import DOMAINS
+
+    domains = sorted(DOMAINS) if args.domain == "all" else [args.domain]
+    if args.domain != "all" and args.domain not in DOMAINS:
+        raise HelioError(f"unknown domain {args.domain!r}; known: {sorted(DOMAINS)} or all")
+    resources = _runtime()
+    qdrant = resources["qdrant"]
+    try:
+        qdrant.store()
+    except HelioError as exc:
+        if not qdrant.is_embedded:
+            raise
+        broken = Path(qdrant.path or settings.qdrant_path())
+        aside = broken.with_name(f"{broken.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        broken.rename(aside)
+        print(f"the embedded store could not be opened ({exc}); moved it to {aside}")
+        domains = sorted(DOMAINS)  # the whole store went aside: every domain is rebuilt
+    from helio_pipeline.lib.stores import close_embedded_stores
+
+    close_embedded_stores()
+    selection = [f"{d}_{stage}" for d in domains for stage in ("extract", "chunks", "index")]
+    result = _run_job("kb_refresh", asset_selection=selection)
+    _print_run_summary(result)
+    return 0 if result.success else 1
+
+
 def cmd_cache(args) -> int:
     from helio_pipeline.lib.embedding_cache import EmbeddingCache
 
@@ -248,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", help="point a domain's alias back at its previous collection")
     rollback.add_argument("domain")
     rollback.set_defaults(fn=cmd_rollback)
+
+    rebuild = sub.add_parser("rebuild", help="re-index a domain (or all); a broken embedded store is moved aside")
+    rebuild.add_argument("domain", help="products, prices, rules, conversations or all")
+    rebuild.set_defaults(fn=cmd_rebuild)
 
     cache = sub.add_parser("cache", help="embedding cache: stats, or prune entries not hit for N days")
     cache.add_argument("action", choices=["stats", "prune"])

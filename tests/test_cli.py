@@ -43,3 +43,20 @@ def test_bad_requests_are_clear_errors_not_crashes(cli_env, capsys):
     assert "owner_id" in capsys.readouterr().err
     assert main(["rollback", "products"]) == 2
     assert "no earlier collection" in capsys.readouterr().err
+
+
+def test_a_corrupted_embedded_store_is_a_clear_error_and_rebuild_recovers(cli_env, tmp_path, capsys):
+    from helio_pipeline.lib.stores import close_embedded_stores
+
+    assert main(["seed", "--products", "30", "--conversations", "10"]) == 0
+    assert main(["refresh"]) == 0
+    close_embedded_stores()
+    (tmp_path / "home" / "qdrant-edge" / "catalog.json").write_text("{not json")
+    capsys.readouterr()
+    assert main(["search", "garantia", "--domain", "rules"]) == 2
+    err = capsys.readouterr().err
+    assert "qdrant-edge" in err and "helio rebuild" in err  # names the directory and the way out
+    assert main(["rebuild", "rules"]) == 0
+    assert "moved it to" in capsys.readouterr().out
+    assert main(["search", "garantia", "--domain", "rules", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)
