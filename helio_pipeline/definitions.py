@@ -43,6 +43,7 @@ def build_resources() -> dict:
         kind=env("HELIO_EMBEDDER", "local"), model=env("HELIO_EMBEDDING_MODEL"),
         dimensions=int(dims) if dims else None, base_url=env("OPENAI_BASE_URL"),
         api_key=_secret("OPENAI_API_KEY"),
+        max_usd_per_run=float(env("HELIO_MAX_USD_PER_RUN")) if env("HELIO_MAX_USD_PER_RUN") else None,
     )
     return {
         "database": database,

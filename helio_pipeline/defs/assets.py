@@ -13,7 +13,8 @@ from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import (
     EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
 )
-from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.chunking import count_tokens
+from helio_pipeline.lib.errors import BudgetExceeded, HelioError
 from helio_pipeline.lib.golden import evaluate, golden_queries
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
@@ -31,6 +32,7 @@ class SyncConfig(dg.Config):
     """Run config of an index asset."""
 
     allow_mass_delete: bool = False
+    max_usd: Optional[float] = None  # refuse to embed when the estimate exceeds this (default: env budget)
     max_delete_fraction: float = 0.2
     keep_previous: int = 1
     source_ids: Optional[list[str]] = None  # re-sync only these sources (sensor-triggered runs)
@@ -68,8 +70,9 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
     )
     def extract(context: dg.AssetExecutionContext, config: ExtractConfig, database: SourceDatabase,
-                objects: ObjectStoreResource) -> dg.Output[pd.DataFrame]:
+                objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[pd.DataFrame]:
         with failing_clearly():
+            embedder.preflight()  # a missing or wrong API key fails here, before any extraction work
             ex = domain.extract(sources(database, objects, redact_pii=config.redact_pii))
         record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
         for problem in ex.skipped + ex.quarantined:
@@ -118,9 +121,21 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             store = qdrant.store()
             cached = cached_embedder(embedder, database)
             model = cached.embedder
-            tokens_before = model.usage.tokens
+            tokens_before, requests_before, retries_before = model.usage.tokens, model.usage.requests, model.usage.retries
             known = {c.source_id for c in all_chunks}
             golden = golden_queries(name, all_chunks)
+            budget = config.max_usd if config.max_usd is not None else embedder.max_usd_per_run
+
+            def within_budget(texts: list[str]) -> None:
+                if budget is None or model.usd_per_million_tokens == 0:
+                    return
+                uncached = cached.uncached(texts)
+                tokens = sum(count_tokens(t) for t in uncached)
+                estimate = model.estimated_usd(tokens)
+                if estimate > budget:
+                    raise BudgetExceeded(f"{name}: embedding {len(uncached)} uncached texts ({tokens} tokens, "
+                                         f"{model.model}) is estimated at US$ {estimate:.4f}, over the US$ {budget:.4f} "
+                                         "budget; raise max_usd in run config or HELIO_MAX_USD_PER_RUN")
 
             def verify(collection: str) -> list[str]:
                 """Runs on a rebuilt collection before the alias moves to it."""
@@ -137,9 +152,11 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
                 protected_ids=set(summary.get("protected_ids", [])),
                 max_delete_fraction=config.max_delete_fraction, allow_mass_delete=config.allow_mass_delete,
                 verify=verify,
-                keep_previous=config.keep_previous, log=context.log.info,
+                keep_previous=config.keep_previous, log=context.log.info, before_embedding=within_budget,
             )
         tokens = model.usage.tokens - tokens_before
+        requests = model.usage.requests - requests_before
+        retries = model.usage.retries - retries_before
         problems = summary.get("skipped", []) + summary.get("quarantined", [])
         return dg.MaterializeResult(metadata={
             "collection": report.collection,
@@ -158,6 +175,8 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             "cache_hit_rate": round(report.cache_hits / (report.new + report.changed), 4)
             if report.new + report.changed else 1.0,
             "embedding_tokens": tokens,
+            "embedding_requests": requests,
+            "embedding_retries": retries,
             "estimated_usd": round(model.estimated_usd(tokens), 6),
             "embedder": f"{model.name}:{model.model}:{model.dimensions}",
             "embedding_seconds": round(report.seconds.get("embed", 0.0), 3),

@@ -86,15 +86,32 @@ class EmbedderResource(dg.ConfigurableResource):
     dimensions: Optional[int] = None
     base_url: Optional[str] = None
     api_key: Optional[str] = None
+    max_concurrency: int = 4
+    timeout: float = 60.0
+    max_usd_per_run: Optional[float] = None  # budget guard per index run (None: no limit)
     _embedder = PrivateAttr(default=None)
+    _checked = PrivateAttr(default=False)
 
     def spec(self) -> EmbedderSpec:
-        return EmbedderSpec(self.kind, self.model, self.dimensions, self.base_url, self.api_key)
+        return EmbedderSpec(self.kind, self.model, self.dimensions, self.base_url, self.api_key,
+                            self.max_concurrency, self.timeout)
 
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = self.spec().build()
         return self._embedder
+
+    def preflight(self) -> None:
+        """Fail before any extraction work when the embedding API cannot be used (no key,
+        wrong key, unreachable): one clear error, the key never printed."""
+        if self._checked or self.kind != "openai":
+            return
+        from helio_pipeline.lib.errors import HelioError
+
+        if not self.api_key:
+            raise HelioError("HELIO_EMBEDDER=openai needs OPENAI_API_KEY (set the environment variable)")
+        self.embedder().check_access()
+        self._checked = True
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):

