@@ -1,6 +1,6 @@
 """Index throughput: whole-pipeline time vs pure embedding time for the same chunk texts.
 
-    python bench/index_throughput.py [--products 2000] [--embedder local|static]
+    python bench/index_throughput.py [--products 2000] [--embedder local|static] [--store edge|qdrant-local]
 
 Seeds the demo data into a throwaway DAGSTER_HOME, runs the full refresh once (empty cache,
 empty collections), then embeds the very same chunk texts with the bare embedder. Prints
@@ -23,7 +23,11 @@ def main() -> None:
     parser.add_argument("--products", default="2000")
     parser.add_argument("--conversations", type=int, default=320)
     parser.add_argument("--embedder", default="local", choices=["local", "static"])
+    parser.add_argument("--store", default="edge", choices=["edge", "qdrant-local"], help="embedded store backend")
     args = parser.parse_args()
+    import os
+
+    os.environ["HELIO_EMBEDDED_STORE"] = args.store
     products = args.products if args.products == "all" else int(args.products)
 
     with isolated_home(args.embedder) as home:
@@ -52,7 +56,7 @@ def main() -> None:
         embedded = sum(m["embedded_texts"] for m in meta.values())
         upsert = sum(m["upsert_seconds"] for m in meta.values())
         embed_in_pipeline = sum(m["embedding_seconds"] for m in meta.values())
-        print(f"\nembedder: {embedder.name} {embedder.model} ({embedder.dimensions}-d)")
+        print(f"\nembedder: {embedder.name} {embedder.model} ({embedder.dimensions}-d); store: {args.store}")
         print(f"products sampled: {products}; seeding took {seeding.seconds:.1f} s")
         print(f"{'domain':<15}{'chunks':>8}{'embedded':>10}{'embed s':>9}{'upsert s':>10}{'total s':>9}")
         for domain, m in meta.items():
