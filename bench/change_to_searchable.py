@@ -29,8 +29,6 @@ from bench._common import isolated_home  # noqa: E402
 
 def wait_idle(instance, quiet_seconds: float = 25, timeout: float = 600) -> None:
     """Until no run is queued or in progress and none was created for ``quiet_seconds``."""
-    import dagster as dg
-
     deadline = time.time() + timeout
     while time.time() < deadline:
         runs = instance.get_runs(limit=20)

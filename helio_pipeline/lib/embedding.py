@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.errors import HelioError, SourceUnavailable  # noqa: F401 (callers import it from here)
+from helio_pipeline.lib.errors import HelioError
 
 # USD per 1M input tokens (OpenAI list prices); local models cost nothing.
 PRICE_PER_MILLION_TOKENS = {

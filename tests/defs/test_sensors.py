@@ -1,7 +1,6 @@
 """Sensors on a test instance, with real PostgreSQL (change-log triggers) and S3 (moto)."""
 
 import dagster as dg
-import pytest
 
 from helio_pipeline.defs.resources import ObjectStoreResource, SourceDatabase
 from helio_pipeline.defs.sensors import catalog_change_sensor, object_drop_sensor

