@@ -13,13 +13,10 @@ from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import (
     EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
 )
-from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.errors import BudgetExceeded, HelioError
-from helio_pipeline.lib.golden import evaluate, golden_queries
+from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.indexing import IndexOptions, index_domain
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
-from helio_pipeline.lib.sync import IndexConfig, sync_collection
-from helio_pipeline.lib.verify import verify_collection
 
 
 class ExtractConfig(dg.Config):
@@ -56,10 +53,6 @@ def failing_clearly():
         yield
     except HelioError as exc:
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from None
-
-
-def index_config(domain: Domain, embedder) -> IndexConfig:
-    return IndexConfig(embedder.name, embedder.model, embedder.dimensions, domain.chunker_version)
 
 
 def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
@@ -113,50 +106,18 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
     )
     def index(context: dg.AssetExecutionContext, config: SyncConfig, chunk_frame: pd.DataFrame,
               database: SourceDatabase, qdrant: QdrantResource, embedder: EmbedderResource) -> dg.MaterializeResult:
-        all_chunks = frame_to_chunks(chunk_frame)
         summary = chunk_frame.attrs or {}
-        scope = set(config.source_ids) if config.source_ids is not None else None
-        wanted = [c for c in all_chunks if scope is None or c.source_id in scope]
+        options = IndexOptions(
+            allow_mass_delete=config.allow_mass_delete, max_delete_fraction=config.max_delete_fraction,
+            keep_previous=config.keep_previous, source_ids=config.source_ids,
+            max_usd=config.max_usd if config.max_usd is not None else embedder.max_usd_per_run,
+        )
         with failing_clearly():
             store = qdrant.store()
             cached = cached_embedder(embedder, database)
-            model = cached.embedder
-            tokens_before, requests_before, retries_before = model.usage.tokens, model.usage.requests, model.usage.retries
-            known = {c.source_id for c in all_chunks}
-            golden = golden_queries(name, all_chunks)
-            budget = config.max_usd if config.max_usd is not None else embedder.max_usd_per_run
-
-            def within_budget(texts: list[str]) -> None:
-                if budget is None or model.usd_per_million_tokens == 0:
-                    return
-                uncached = cached.uncached(texts)
-                tokens = sum(count_tokens(t) for t in uncached)
-                estimate = model.estimated_usd(tokens)
-                if estimate > budget:
-                    raise BudgetExceeded(f"{name}: embedding {len(uncached)} uncached texts ({tokens} tokens, "
-                                         f"{model.model}) is estimated at US$ {estimate:.4f}, over the US$ {budget:.4f} "
-                                         "budget; raise max_usd in run config or HELIO_MAX_USD_PER_RUN")
-
-            def verify(collection: str) -> list[str]:
-                """Runs on a rebuilt collection before the alias moves to it."""
-                problems = verify_collection(store, collection, len(all_chunks), known, model.dimensions)
-                quality = evaluate(store, collection, domain.filter_fields, golden, model)
-                if quality["recall_at_5"] < domain.min_recall_at_5:
-                    problems.append(f"golden-query recall@5 {quality['recall_at_5']:.2f} is under the "
-                                    f"{domain.min_recall_at_5:.2f} floor (misses: {quality['misses'][:3]})")
-                return problems
-
-            report = sync_collection(
-                store, name, domain.collection(qdrant.collection_prefix), wanted, cached, index_config(domain, model),
-                payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope,
-                protected_ids=set(summary.get("protected_ids", [])),
-                max_delete_fraction=config.max_delete_fraction, allow_mass_delete=config.allow_mass_delete,
-                verify=verify,
-                keep_previous=config.keep_previous, log=context.log.info, before_embedding=within_budget,
-            )
-        tokens = model.usage.tokens - tokens_before
-        requests = model.usage.requests - requests_before
-        retries = model.usage.retries - retries_before
+            outcome = index_domain(domain, frame_to_chunks(chunk_frame), store, cached, qdrant.collection_prefix,
+                                   options, set(summary.get("protected_ids", [])), log=context.log.info)
+        report, model = outcome.report, cached.embedder
         problems = summary.get("skipped", []) + summary.get("quarantined", [])
         return dg.MaterializeResult(metadata={
             "collection": report.collection,
@@ -167,17 +128,16 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             "lines_quarantined": len(summary.get("quarantined", [])),
             "personal_data_redacted": dg.MetadataValue.json(summary.get("redactions", {})),
             "skipped_and_why": dg.MetadataValue.md(_problems_table(problems)),
-            "chunks": len(wanted),
+            "chunks": outcome.chunks,
             "new": report.new, "changed": report.changed, "unchanged": report.unchanged,
             "payload_updated": report.payload_updated, "deleted": report.deleted,
             "points_written": report.points_written,
             "embedded_texts": report.embedded, "cache_hits": report.cache_hits,
-            "cache_hit_rate": round(report.cache_hits / (report.new + report.changed), 4)
-            if report.new + report.changed else 1.0,
-            "embedding_tokens": tokens,
-            "embedding_requests": requests,
-            "embedding_retries": retries,
-            "estimated_usd": round(model.estimated_usd(tokens), 6),
+            "cache_hit_rate": round(report.cache_hits / report.points_written, 4) if report.points_written else 1.0,
+            "embedding_tokens": outcome.tokens,
+            "embedding_requests": outcome.requests,
+            "embedding_retries": outcome.retries,
+            "estimated_usd": round(outcome.usd, 6),
             "embedder": f"{model.name}:{model.model}:{model.dimensions}",
             "embedding_seconds": round(report.seconds.get("embed", 0.0), 3),
             "upsert_seconds": round(report.seconds.get("upsert", 0.0), 3),
@@ -185,7 +145,7 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             "rebuilt": report.rebuilt,
             "previous_collection": report.previous_collection or "",
             "dropped_collections": dg.MetadataValue.json(report.dropped_collections),
-            "scope": "all sources" if scope is None else f"{len(scope)} source ids",
+            "scope": "all sources" if config.source_ids is None else f"{len(config.source_ids)} source ids",
         })
 
     return [extract, chunks, index]

@@ -8,10 +8,10 @@ import dagster as dg
 import pandas as pd
 
 from helio_pipeline.domains import DOMAINS, Domain
-from helio_pipeline.defs.assets import index_config
 from helio_pipeline.defs.resources import EmbedderResource, QdrantResource
 from helio_pipeline.lib import verify
 from helio_pipeline.lib.golden import evaluate, golden_queries
+from helio_pipeline.lib.indexing import index_config
 from helio_pipeline.lib.records import frame_to_chunks
 
 CHECKS = {
