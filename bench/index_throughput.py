@@ -47,7 +47,9 @@ def main() -> None:
 
         texts = []
         for domain in ("products", "prices", "rules", "conversations"):
-            texts += list(pd.read_parquet(home / "snapshots" / f"{domain}_chunks.parquet")["text"])
+            frame = pd.read_parquet(home / "snapshots" / f"{domain}_chunks.parquet")
+            # what the pipeline embeds: the vector text where a chunk has one, else its text
+            texts += [e if isinstance(e, str) else t for t, e in zip(frame["text"], frame["embed_text"])]
         embedder = EmbedderSpec(args.embedder).build()
         with Stopwatch() as pure:
             for start in range(0, len(texts), embedder.batch_size):
