@@ -31,6 +31,7 @@ class Domain:
     chunker_version: str = CHUNKER_VERSION
     # golden-query recall@5 a build must reach to be promoted (see lib/golden.py)
     min_recall_at_5: float = 0.6
+    # where the domain's rows come from, shown on its extract asset in the UI
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"postgres", "s3"}))
 
     def collection(self, prefix: str = "helio") -> str:

@@ -59,7 +59,7 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
     name = domain.name
 
     @dg.asset(
-        name=f"{name}_extract", group_name=name, kinds={"postgres", "s3", "pandas"},
+        name=f"{name}_extract", group_name=name, kinds=set(domain.kinds) | {"pandas"},
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
     )
     def extract(context: dg.AssetExecutionContext, config: ExtractConfig, database: SourceDatabase,

@@ -111,13 +111,8 @@ class EmbeddingCache:
 
 @dataclass
 class CacheStats:
-    requested: int = 0
     hits: int = 0
     embedded: int = 0
-
-    @property
-    def hit_rate(self) -> float:
-        return self.hits / self.requested if self.requested else 0.0
 
 
 class CachedEmbedder:
@@ -140,7 +135,6 @@ class CachedEmbedder:
         vectors: dict[bytes, np.ndarray] = dict(cached)
         # identical texts in one call are embedded once
         missing = {k: t for k, t in zip(keys, texts) if k not in vectors}
-        self.stats.requested += len(texts)
         self.stats.hits += sum(1 for k in keys if k in cached)
         items = list(missing.items())
         size = self.embedder.batch_size

@@ -14,7 +14,6 @@ from helio_pipeline.lib.chunking import token_windows
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso
 
 RULES_PREFIX = "rules/"
-KINDS = ("pricing", "warranty", "logistics", "regulatory", "support")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
