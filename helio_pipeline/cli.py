@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from helio_pipeline import settings
-from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.errors import HelioError, StoreBusy
 
 SAMPLE_QUESTIONS = (
     "painel 550w monocristalino",
@@ -39,14 +39,17 @@ def _runtime():
 
     from helio_pipeline.defs.resources import KnowledgeBaseResource
 
-    resolved = {name: resource.process_config_and_initialize() for name, resource in build_resources().items()
+    # the CLI runs jobs in its own process: a store held by another process fails at once
+    resolved = {name: resource.process_config_and_initialize()
+                for name, resource in build_resources(wait_for_store=False).items()
                 if name in ("database", "objects", "qdrant", "embedder")}
     resolved["knowledge_base"] = KnowledgeBaseResource(qdrant=resolved["qdrant"], embedder=resolved["embedder"],
                                                        database=resolved["database"])
     return resolved
 
 
-def _run_job(job_name: str, run_config: dict | None = None, asset_selection: list[str] | None = None):
+def _run_job(job_name: str, run_config: dict | None = None, asset_selection: list[str] | None = None,
+             partition_key: str | None = None):
     import dagster as dg
 
     from helio_pipeline.definitions import build_definitions
@@ -56,7 +59,27 @@ def _run_job(job_name: str, run_config: dict | None = None, asset_selection: lis
     job = build_definitions().resolve_job_def(job_name)  # from the environment as it is now
     selection = [dg.AssetKey(key) for key in asset_selection] if asset_selection else None
     return job.execute_in_process(instance=instance, run_config=config, raise_on_error=False,
-                                  asset_selection=selection)
+                                  asset_selection=selection, partition_key=partition_key)
+
+
+def _refresh(domains: list[str] | None = None):
+    """Materialize the given domains (all by default) like the nightly schedules would: one run
+    for the unsharded ones, one run per shard of each sharded one. Returns the results."""
+    from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.lib.sharding import shard_keys
+
+    shards = settings.shard_counts()
+    domains = domains or sorted(DOMAINS)
+    unsharded = [d for d in domains if shards.get(d, 1) == 1]
+    results = []
+    if unsharded:
+        results.append(_run_job("kb_refresh", asset_selection=[f"{d}_{stage}" for d in unsharded
+                                                               for stage in ("extract", "chunks", "index")]))
+    for domain in domains:
+        for key in shard_keys(shards[domain]) if shards.get(domain, 1) > 1 else []:
+            print(f"      {domain} {key} ...")
+            results.append(_run_job(f"{domain}_refresh", partition_key=key))
+    return results
 
 
 def _print_run_summary(result) -> None:
@@ -101,9 +124,10 @@ def cmd_seed(args) -> int:
 
 def cmd_refresh(args) -> int:
     _runtime()
-    result = _run_job("kb_refresh")
-    _print_run_summary(result)
-    return 0 if result.success else 1
+    results = _refresh()
+    for result in results:
+        _print_run_summary(result)
+    return 0 if all(r.success for r in results) else 1
 
 
 def cmd_demo(args) -> int:
@@ -120,9 +144,10 @@ def cmd_demo(args) -> int:
     print("      " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     print(f"[3/4] materializing every asset with the '{resources['embedder'].kind}' embedder "
           "(progress below; runs show up in `dagster dev`) ...")
-    result = _run_job("kb_refresh")
-    _print_run_summary(result)
-    if not result.success:
+    results = _refresh()
+    for result in results:
+        _print_run_summary(result)
+    if not all(r.success for r in results):
         print("\nThe run failed; see the errors above.", file=sys.stderr)
         return 1
     print("[4/4] sample questions:")
@@ -205,6 +230,8 @@ def cmd_rebuild(args) -> int:
     qdrant = resources["qdrant"]
     try:
         qdrant.store()
+    except StoreBusy:
+        raise  # in use by another process, not broken: never move it aside
     except HelioError as exc:
         if not qdrant.is_embedded:
             raise
@@ -216,10 +243,10 @@ def cmd_rebuild(args) -> int:
     from helio_pipeline.lib.stores import close_embedded_stores
 
     close_embedded_stores()
-    selection = [f"{d}_{stage}" for d in domains for stage in ("extract", "chunks", "index")]
-    result = _run_job("kb_refresh", asset_selection=selection)
-    _print_run_summary(result)
-    return 0 if result.success else 1
+    results = _refresh(domains)
+    for result in results:
+        _print_run_summary(result)
+    return 0 if all(r.success for r in results) else 1
 
 
 def cmd_cache(args) -> int:

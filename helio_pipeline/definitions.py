@@ -2,7 +2,8 @@
 
 Resources are chosen from environment variables (see settings.py and the README): unset
 means the embedded default, set means a real service. Secrets are passed as ``dg.EnvVar``
-so their values never appear in the UI or in logs.
+so their values never appear in the UI or in logs. ``HELIO_SHARDS`` (e.g.
+``conversations=8,products=4``) partitions large domains into hash shards.
 """
 
 
@@ -16,10 +17,8 @@ from helio_pipeline.defs.checks import all_domain_checks
 from helio_pipeline.defs.resources import (
     EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
 )
-from helio_pipeline.defs.sensors import catalog_change_sensor, object_drop_sensor
-from helio_pipeline.defs.schedules import (
-    kb_refresh_job, morning_prices_refresh, nightly_kb_refresh, prices_refresh_job,
-)
+from helio_pipeline.defs.schedules import build_jobs, build_schedules
+from helio_pipeline.defs.sensors import build_sensors
 
 
 def _secret(name: str):
@@ -27,7 +26,9 @@ def _secret(name: str):
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-def build_resources() -> dict:
+def build_resources(wait_for_store: bool = True) -> dict:
+    """``wait_for_store``: a run whose embedded store is held by another run's process waits
+    for it (``HELIO_STORE_WAIT_SECONDS``, default 600) instead of failing at once."""
     env = settings.env
     database = SourceDatabase(url=_secret("HELIO_DATABASE_URL"),
                               embedded_dir=str(settings.embedded_postgres_dir()))
@@ -37,6 +38,7 @@ def build_resources() -> dict:
         shard_number=int(env("HELIO_QDRANT_SHARD_NUMBER")) if env("HELIO_QDRANT_SHARD_NUMBER") else None,
         replication_factor=int(env("HELIO_QDRANT_REPLICATION_FACTOR")) if env("HELIO_QDRANT_REPLICATION_FACTOR") else None,
         collection_prefix=env("HELIO_COLLECTION_PREFIX", "helio"),
+        lock_wait_seconds=float(env("HELIO_STORE_WAIT_SECONDS", "600")) if wait_for_store else 0.0,
     )
     dims = env("HELIO_EMBEDDING_DIMENSIONS")
     embedder = EmbedderResource(
@@ -56,17 +58,19 @@ def build_resources() -> dict:
     }
 
 
-def build_definitions(resources: dict | None = None) -> dg.Definitions:
+def build_definitions(resources: dict | None = None, shards: dict[str, int] | None = None) -> dg.Definitions:
     resources = resources or build_resources()
+    shards = settings.shard_counts() if shards is None else shards
+    jobs = build_jobs(shards)
     # The embedded store admits one process per directory: run steps in-process there;
     # against a server, steps of different domains run in parallel processes.
     embedded = resources["qdrant"].is_embedded
     return dg.Definitions(
-        assets=all_domain_assets(),
+        assets=all_domain_assets(shards),
         asset_checks=all_domain_checks(),
-        jobs=[kb_refresh_job, prices_refresh_job],
-        schedules=[nightly_kb_refresh, morning_prices_refresh],
-        sensors=[catalog_change_sensor, object_drop_sensor],
+        jobs=jobs,
+        schedules=build_schedules(shards),
+        sensors=build_sensors(shards, jobs),
         resources=resources,
         executor=dg.in_process_executor if embedded else dg.multiprocess_executor,
     )

@@ -40,3 +40,11 @@ def qdrant_path() -> Path:
 
 def snapshots_dir() -> Path:
     return dagster_home() / "snapshots"
+
+
+def shard_counts() -> dict[str, int]:
+    """``HELIO_SHARDS`` (``conversations=8,products=4``): hash shards per domain (default 1)."""
+    from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.lib.sharding import parse_shard_counts
+
+    return parse_shard_counts(env("HELIO_SHARDS"), DOMAINS)

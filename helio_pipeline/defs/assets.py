@@ -1,6 +1,11 @@
 """Assets, built from the domain registry: for each domain ``<domain>_extract`` (sources →
 DataFrame snapshot), ``<domain>_chunks`` (documents → chunks) and ``<domain>_index`` (chunks →
-the domain's Qdrant collection, synced by content)."""
+the domain's Qdrant collection, synced by content).
+
+A domain configured with several shards (``HELIO_SHARDS``) gets the same three assets
+partitioned by hash shard of the source id (keys ``shard-<i>-of-<n>``): each partition
+extracts, chunks, embeds and syncs only its shard, so a backfill of all partitions runs the
+shards in parallel on as many workers as the deployment gives it."""
 
 
 from contextlib import contextmanager
@@ -17,6 +22,8 @@ from helio_pipeline.lib.errors import HelioError
 from helio_pipeline.lib.indexing import IndexOptions, index_domain
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
+from helio_pipeline.lib.shard_builds import ShardBuilds
+from helio_pipeline.lib.sharding import Scope, Shard, shard_keys
 
 
 class ExtractConfig(dg.Config):
@@ -55,18 +62,28 @@ def failing_clearly():
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from None
 
 
-def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
+def shard_partitions(shards: int) -> dg.StaticPartitionsDefinition | None:
+    return dg.StaticPartitionsDefinition(shard_keys(shards)) if shards > 1 else None
+
+
+def run_shard(context) -> Shard | None:
+    return Shard.parse(context.partition_key) if context.has_partition_key else None
+
+
+def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefinition]:
     name = domain.name
+    partitions = shard_partitions(shards)
 
     @dg.asset(
         name=f"{name}_extract", group_name=name, kinds=set(domain.kinds) | {"pandas"},
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
+        partitions_def=partitions,
     )
     def extract(context: dg.AssetExecutionContext, config: ExtractConfig, database: SourceDatabase,
                 objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[pd.DataFrame]:
         with failing_clearly():
             embedder.preflight()  # a missing or wrong API key fails here, before any extraction work
-            ex = domain.extract(sources(database, objects, redact_pii=config.redact_pii))
+            ex = domain.extract(sources(database, objects, redact_pii=config.redact_pii, shard=run_shard(context)))
         record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
         for problem in ex.skipped + ex.quarantined:
             context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
@@ -84,10 +101,13 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
     @dg.asset(
         name=f"{name}_chunks", group_name=name, kinds={"pandas"}, io_manager_key="parquet_io_manager",
         ins={"rows": dg.AssetIn(f"{name}_extract")},
-        description=domain.description,
+        description=domain.description, partitions_def=partitions,
     )
     def chunks(context: dg.AssetExecutionContext, rows: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         produced = domain.chunk(rows)
+        shard = run_shard(context)
+        if shard is not None:  # extractors that cannot push the shard down return every row
+            produced = [c for c in produced if shard.contains(c.source_id)]
         frame = chunks_to_frame(produced)
         frame.attrs = dict(rows.attrs)
         preview = "\n\n".join(f"**{c.source_id}#{c.chunk_no}** {c.text[:200]}" for c in produced[:3])
@@ -103,6 +123,7 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
         pool=f"helio_kb_{name}",  # one writer per collection: a sensor run and the nightly run queue
         ins={"chunk_frame": dg.AssetIn(f"{name}_chunks")},
         description=f"The {domain.collection()} Qdrant collection (through its alias), synced by content.",
+        partitions_def=partitions,
     )
     def index(context: dg.AssetExecutionContext, config: SyncConfig, chunk_frame: pd.DataFrame,
               database: SourceDatabase, qdrant: QdrantResource, embedder: EmbedderResource) -> dg.MaterializeResult:
@@ -111,12 +132,14 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             allow_mass_delete=config.allow_mass_delete, max_delete_fraction=config.max_delete_fraction,
             keep_previous=config.keep_previous, source_ids=config.source_ids,
             max_usd=config.max_usd if config.max_usd is not None else embedder.max_usd_per_run,
+            shard=run_shard(context),
         )
         with failing_clearly():
-            store = qdrant.store()
+            store = qdrant.store(log=context.log.info)
             cached = cached_embedder(embedder, database)
             outcome = index_domain(domain, frame_to_chunks(chunk_frame), store, cached, qdrant.collection_prefix,
-                                   options, set(summary.get("protected_ids", [])), log=context.log.info)
+                                   options, set(summary.get("protected_ids", [])), log=context.log.info,
+                                   builds=ShardBuilds(database.engine()), run_id=context.run_id)
         report, model = outcome.report, cached.embedder
         problems = summary.get("skipped", []) + summary.get("quarantined", [])
         return dg.MaterializeResult(metadata={
@@ -143,13 +166,16 @@ def build_domain_assets(domain: Domain) -> list[dg.AssetsDefinition]:
             "upsert_seconds": round(report.seconds.get("upsert", 0.0), 3),
             "total_seconds": round(report.seconds.get("total", 0.0), 3),
             "rebuilt": report.rebuilt,
+            "promoted": report.promoted,
             "previous_collection": report.previous_collection or "",
             "dropped_collections": dg.MetadataValue.json(report.dropped_collections),
-            "scope": "all sources" if config.source_ids is None else f"{len(config.source_ids)} source ids",
+            "scope": Scope.of(options.source_ids, options.shard).describe(),
+            **({"shards_built": f"{outcome.shards_built}/{options.shard.count}"} if options.shard else {}),
         })
 
     return [extract, chunks, index]
 
 
-def all_domain_assets() -> list[dg.AssetsDefinition]:
-    return [asset for domain in DOMAINS.values() for asset in build_domain_assets(domain)]
+def all_domain_assets(shards: dict[str, int] | None = None) -> list[dg.AssetsDefinition]:
+    shards = shards or {}
+    return [asset for domain in DOMAINS.values() for asset in build_domain_assets(domain, shards.get(domain.name, 1))]

@@ -1,7 +1,8 @@
 """Asset checks on each index: one property per check, run after every materialization.
 
 The same properties are verified inside the index asset before an alias is moved during a
-rebuild (see lib/sync.py), so a failed check there leaves search on the old collection."""
+rebuild (see lib/sync.py), so a failed check there leaves search on the old collection.
+In a shard partition's run, each check looks at that shard's points only."""
 
 
 import dagster as dg
@@ -13,6 +14,7 @@ from helio_pipeline.lib import verify
 from helio_pipeline.lib.golden import evaluate, golden_queries
 from helio_pipeline.lib.indexing import index_config
 from helio_pipeline.lib.records import frame_to_chunks
+from helio_pipeline.lib.sharding import Shard
 
 CHECKS = {
     "point_count_matches_chunks": "The collection holds exactly one point per chunk the sources produced.",
@@ -33,8 +35,12 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
                for check, text in CHECKS.items()],
         ins={"chunk_frame": dg.AssetIn(f"{domain.name}_chunks")},
     )
-    def checks(chunk_frame: pd.DataFrame, qdrant: QdrantResource, embedder: EmbedderResource):
-        store = qdrant.store()
+    def checks(context: dg.AssetCheckExecutionContext, chunk_frame: pd.DataFrame, qdrant: QdrantResource,
+               embedder: EmbedderResource):
+        run = context.op_execution_context
+        shard = Shard.parse(run.partition_key) if run.has_partition_key else None
+        within = shard.contains if shard else (lambda source_id: True)
+        store = qdrant.store(log=context.log.info)
         alias = domain.collection(qdrant.collection_prefix)
         model = embedder.embedder()
         expected = f"{alias}__{index_config(domain, model).fingerprint}"
@@ -49,13 +55,17 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
             quality = evaluate(store, live, domain.filter_fields, golden_queries(domain.name, chunks), model)
             problems["golden_query_recall"] = None if quality["recall_at_5"] >= domain.min_recall_at_5 else (
                 f"recall@5 {quality['recall_at_5']:.2f} < floor {domain.min_recall_at_5:.2f}; misses: {quality['misses']}")
-            problems["point_count_matches_chunks"] = verify.count_problem(store, live, len(chunk_frame))
-            problems["no_unknown_source_ids"] = verify.unknown_source_problem(store, live, set(chunk_frame["source_id"]))
+            problems["point_count_matches_chunks"] = (
+                verify.count_problem(store, live, len(chunk_frame)) if shard is None
+                else verify.shard_count_problem(store, live, len(chunk_frame), shard))
+            problems["no_unknown_source_ids"] = verify.unknown_source_problem(
+                store, live, set(chunk_frame["source_id"]), within)
             problems["vector_size_matches_embedder"] = verify.vector_size_problem(store, live, model.dimensions)
         for check in CHECKS:
             problem = problems.get(check, f"{alias} does not exist") if live or check != "alias_on_current_fingerprint" \
                 else problems[check]
-            metadata = {"collection": live or "", "problem": problem or ""}
+            metadata = {"collection": live or "", "problem": problem or "",
+                        **({"shard": shard.key} if shard else {})}
             if check == "golden_query_recall" and quality:
                 metadata.update(queries=quality["queries"], recall_at_5=round(quality["recall_at_5"], 4),
                                 mrr=round(quality["mrr"], 4), floor=domain.min_recall_at_5)

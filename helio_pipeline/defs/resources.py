@@ -63,13 +63,16 @@ class QdrantResource(dg.ConfigurableResource):
     collection_prefix: str = "helio"
     shard_number: Optional[int] = None
     replication_factor: Optional[int] = None
+    # embedded store held by another process (another run's): wait this long before failing
+    lock_wait_seconds: float = 0.0
     _store = PrivateAttr(default=None)
 
-    def store(self):
+    def store(self, log=lambda msg: None):
         if self._store is None:
             self._store = open_store(
                 url=self.url, api_key=self.api_key, path=self.path or settings.qdrant_path(), embedded=self.embedded,
                 shard_number=self.shard_number, replication_factor=self.replication_factor,
+                wait_seconds=self.lock_wait_seconds, log=log,
             )
         return self._store
 
@@ -121,7 +124,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     base_dir: str
 
     def _path(self, context) -> Path:
-        return Path(self.base_dir, *context.asset_key.path).with_suffix(".parquet")
+        # a partition (hash shard) gets its own snapshot: <asset>/<partition key>.parquet
+        path = Path(self.base_dir, *context.asset_key.path)
+        if context.has_partition_key:
+            path = path / context.partition_key
+        return path.with_suffix(".parquet")
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         import json
@@ -141,7 +148,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         import json
 
-        path = self._path(context.upstream_output)
+        path = self._path(context)
         frame = pd.read_parquet(path)
         sidecar = path.with_suffix(".attrs.json")
         if sidecar.exists():
@@ -181,8 +188,8 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
         return self.knowledge_base().memory(owner_id, correlation_id, query, recent, k)
 
 
-def sources(database: SourceDatabase, objects: ObjectStoreResource, redact_pii: bool = True) -> Sources:
-    return Sources(engine=database.engine(), objects=objects.store(), redact_pii=redact_pii)
+def sources(database: SourceDatabase, objects: ObjectStoreResource, redact_pii: bool = True, shard=None) -> Sources:
+    return Sources(engine=database.engine(), objects=objects.store(), redact_pii=redact_pii, shard=shard)
 
 
 def cached_embedder(embedder: EmbedderResource, database: SourceDatabase) -> CachedEmbedder:

@@ -11,18 +11,31 @@ import sqlalchemy as sa
 from helio_pipeline.lib.chunking import turn_windows
 from helio_pipeline.lib.redaction import redact
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso, read_jsonl_lines
+from helio_pipeline.lib.sharding import sql_shard_predicate
 
 TRANSCRIPTS_PREFIX = "conversations/"
 ROLES = {"user": "Cliente", "assistant": "Hélio", "system": "Sistema"}
 _REQUIRED = ("correlation_id", "owner_id", "role", "content", "created_at")
+SQL_SOURCE_ID = "owner_id || '/' || correlation_id"  # source_id() computed in SQL
+
+
+def source_id(owner_id: str, correlation_id: str) -> str:
+    """A conversation's source id: keyed by owner too, so a correlation id reused by another
+    tenant can never overwrite this one."""
+    return f"{owner_id}/{correlation_id}"
 
 
 def extract_conversations(sources: Sources) -> Extraction:
     ex = Extraction(frame=pd.DataFrame())
+    shard = sources.shard
+    # a shard run reads only its conversations: the shard is computed inside PostgreSQL
+    where = ""
+    if shard is not None and shard.count > 1:
+        where = f"WHERE {sql_shard_predicate(SQL_SOURCE_ID, shard.count, shard.index)} "
     with sources.engine.connect() as conn:
         table = pd.read_sql(
             sa.text("SELECT id, correlation_id, owner_id, role, content, created_at "
-                    "FROM conversation_history ORDER BY owner_id, correlation_id, created_at, id"),
+                    f"FROM conversation_history {where}ORDER BY owner_id, correlation_id, created_at, id"),
             conn,
         )
     table["source"] = "conversation_history"
@@ -47,6 +60,8 @@ def extract_conversations(sources: Sources) -> Extraction:
                 reason = f"missing {missing}" if missing else f"bad role or created_at in {obj.key}"
                 target = ex.skipped if missing == ["content"] else ex.quarantined
                 target.append(Problem(obj.key, f"line {line}", reason, json.dumps(msg, ensure_ascii=False)))
+                continue
+            if shard is not None and not shard.contains(source_id(str(msg["owner_id"]), str(msg["correlation_id"]))):
                 continue
             rows.append({"correlation_id": str(msg["correlation_id"]), "owner_id": str(msg["owner_id"]),
                          "role": msg["role"], "content": str(msg["content"]), "created_at": created,
@@ -87,9 +102,8 @@ def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 1) ->
                 "ended_at": iso(window[-1]["created_at"]),
                 "message_ids": [m["message_id"] for m in window],
             }
-            # keyed by owner too: a correlation id reused by another tenant can never overwrite this one
             # system prompts are not customer content: shown and matched, but kept out of the vector
             spoken = [t for t, m in zip(turns[start:end], window) if m["role"] != "system"]
-            chunks.append(Chunk(f"{owner}/{correlation}", n, "\n".join(turns[start:end]), window[0]["source"],
+            chunks.append(Chunk(source_id(owner, correlation), n, "\n".join(turns[start:end]), window[0]["source"],
                                 iso(window[-1]["created_at"]), fields, embed_text="\n".join(spoken)))
     return chunks

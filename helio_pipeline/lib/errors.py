@@ -19,3 +19,7 @@ class CheckFailed(HelioError):
 
 class BudgetExceeded(HelioError):
     """The embeddings a run would pay for are estimated above its budget."""
+
+
+class StoreBusy(HelioError):
+    """The embedded vector store is held by another process (one process at a time)."""

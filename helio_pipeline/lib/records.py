@@ -119,6 +119,9 @@ class Sources:
     engine: object          # sqlalchemy Engine
     objects: object         # helio_pipeline.lib.objectstore.ObjectStore
     redact_pii: bool = True  # conversations: personal data never leaves the source system
+    # a sharded run: extractors may read only this shard's sources (the chunks asset filters
+    # whatever they return, so pushing the shard down is an optimisation, never required)
+    shard: object = None     # helio_pipeline.lib.sharding.Shard
 
 
 CHUNK_COLUMNS = ["source_id", "chunk_no", "text", "source", "updated_at", "fields", "embed_text"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from helio_pipeline.lib.errors import HelioError, SourceUnavailable
+from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy
 
 DENSE = "dense"
 SPARSE = "sparse"
@@ -57,7 +57,7 @@ def open_local_client(path: str | Path) -> QdrantClient:
             try:
                 _LOCAL_CLIENTS[key] = QdrantClient(path=key)
             except RuntimeError as exc:
-                raise HelioError(
+                raise StoreBusy(
                     f"the embedded Qdrant store {key} is open in another process ({exc}). "
                     "Stop that process, or set HELIO_QDRANT_URL to a Qdrant server for concurrent use."
                 ) from None
@@ -102,14 +102,21 @@ class VectorStore:
             if size != dimensions:
                 raise HelioError(f"collection {name} holds {size}-d vectors, the embedder makes {dimensions}-d")
             return False
-        self.client.create_collection(
-            name,
-            vectors_config={DENSE: models.VectorParams(size=dimensions, distance=models.Distance(distance))},
-            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-            shard_number=self.shard_number,
-            replication_factor=self.replication_factor,
-            metadata=metadata,
-        )
+        try:
+            self.client.create_collection(
+                name,
+                vectors_config={DENSE: models.VectorParams(size=dimensions, distance=models.Distance(distance))},
+                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                shard_number=self.shard_number,
+                replication_factor=self.replication_factor,
+                metadata=metadata,
+            )
+        except Exception:
+            # Two shard runs of one domain can race to create the same collection on a
+            # server: the loser finds it there and goes on.
+            if not self.exists(name):
+                raise
+            return self.ensure_collection(name, dimensions, payload_indexes, tenant_field, distance, metadata)
         for field, kind in {"source_id": "keyword", **payload_indexes}.items():
             schema = _INDEX_TYPES[kind]
             if field == tenant_field:

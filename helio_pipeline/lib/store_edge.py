@@ -49,7 +49,7 @@ import numpy as np
 import qdrant_edge as qe
 from qdrant_client import models
 
-from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.errors import HelioError, StoreBusy
 
 DENSE = "dense"
 SPARSE = "sparse"
@@ -328,7 +328,7 @@ class EdgeVectorStore:
                 who = f"pid {info.get('pid')}, {info.get('label')}, since {info.get('since')}"
             except (ValueError, AttributeError):
                 who = f"pid {holder or 'unknown'}"
-            raise HelioError(
+            raise StoreBusy(
                 f"the embedded Qdrant Edge store {self.root} is open in another process ({who}). "
                 "Stop that process, or set HELIO_QDRANT_URL to a Qdrant server for concurrent use."
             ) from None

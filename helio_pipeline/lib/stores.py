@@ -4,17 +4,25 @@
 - The embedded default (``path``): Qdrant's own engine in-process through qdrant-edge
   (lib/store_edge.py): server-like filtered and hybrid query latency on one machine.
 - ``embedded="qdrant-local"`` keeps qdrant-client's local mode (pure Python) available.
+
+An embedded store admits one process at a time. ``wait_seconds`` lets a Dagster run queue
+behind another run's process (two shard runs of one domain, a backfill) instead of failing.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Callable
+
+from helio_pipeline.lib.errors import StoreBusy
 
 EMBEDDED_BACKENDS = ("edge", "qdrant-local")
 
 
 def open_store(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
-               embedded: str = "edge", shard_number: int | None = None, replication_factor: int | None = None):
+               embedded: str = "edge", shard_number: int | None = None, replication_factor: int | None = None,
+               wait_seconds: float = 0.0, log: Callable[[str], None] = lambda msg: None):
     from helio_pipeline.lib.store import VectorStore
 
     if url:
@@ -22,10 +30,27 @@ def open_store(url: str | None = None, api_key: str | None = None, path: str | P
                                 replication_factor=replication_factor)
     if path is None:
         raise ValueError("open_store needs a url or a path")
-    if embedded == "qdrant-local":
-        return VectorStore.open(path=path)
-    if embedded != "edge":
+    if embedded not in EMBEDDED_BACKENDS:
         raise ValueError(f"unknown embedded store {embedded!r}: use {' or '.join(EMBEDDED_BACKENDS)}")
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            return _open_embedded(path, embedded)
+        except StoreBusy as busy:
+            if time.monotonic() >= deadline:
+                raise
+            if not announced:
+                log(f"{busy} Waiting up to {wait_seconds:.0f} s for it.")
+                announced = True
+            time.sleep(0.5)
+
+
+def _open_embedded(path: str | Path, embedded: str):
+    if embedded == "qdrant-local":
+        from helio_pipeline.lib.store import VectorStore
+
+        return VectorStore.open(path=path)
     from helio_pipeline.lib.store_edge import EdgeVectorStore
 
     return EdgeVectorStore.open(path, label="helio")

@@ -7,12 +7,14 @@ what its sources produce now.
   cache); unchanged ones are untouched; a change that only touches payload fields (stock,
   active flag) is a payload update, not an embedding.
 - Writes keep search whole: new chunks are upserted before stale ones are deleted.
-- Deletes are limited to the sync's scope and never touch protected source ids (sources
-  that could not be read this time); a mass-delete guard stops a truncated table from
-  wiping a collection.
+- Deletes are limited to the sync's scope (some source ids, one hash shard, or both: see
+  lib/sharding.py) and never touch protected source ids (sources that could not be read
+  this time); a mass-delete guard stops a truncated table from wiping a collection (or a
+  shard of it).
 - Readers use an alias. The physical collection is named after the configuration
   fingerprint; when it changes, a new collection is filled, verified, and only then the
-  alias moves in one atomic call. Older collections are kept for rollback.
+  alias moves in one atomic call. Older collections are kept for rollback. A sharded
+  rebuild moves the alias only once every shard has filled its part (``complete``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Callable, Iterable
 from helio_pipeline.lib.embedding_cache import CachedEmbedder
 from helio_pipeline.lib.errors import CheckFailed, MassDeleteRefused
 from helio_pipeline.lib.records import Chunk
+from helio_pipeline.lib.sharding import Scope
 from helio_pipeline.lib.sparse import SPARSE_VERSION, sparse_vector
 from helio_pipeline.lib.store import Point, VectorStore
 
@@ -75,6 +78,7 @@ class SyncReport:
     embedded: int = 0
     cache_hits: int = 0
     rebuilt: bool = False
+    promoted: bool = False
     previous_collection: str | None = None
     dropped_collections: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -114,7 +118,7 @@ def sync_collection(
     *,
     payload_indexes: dict[str, str],
     tenant_field: str | None = None,
-    scope: set[str] | None = None,
+    scope: Scope | set[str] | None = None,
     protected_ids: set[str] = frozenset(),
     max_delete_fraction: float = 0.2,
     allow_mass_delete: bool = False,
@@ -123,10 +127,17 @@ def sync_collection(
     batch_size: int = 256,
     log: Callable[[str], None] = lambda msg: None,
     before_embedding: Callable[[list[str]], None] | None = None,
+    complete: Callable[[str, int], bool] | None = None,
 ) -> SyncReport:
-    """Make the collection behind ``alias`` hold exactly ``chunks`` (within ``scope``, when given:
-    a set of source ids whose chunks were re-extracted; other points are left alone)."""
+    """Make the collection behind ``alias`` hold exactly ``chunks`` within ``scope`` (all points
+    when None; a set of source ids is read as that scope). Points outside it are left alone.
+
+    ``complete(collection, points_in_scope)`` is called after this sync's writes; on a
+    rebuild, the new collection is verified and promoted only when it returns True (a
+    sharded build: when every shard has filled its part)."""
     timer = time.perf_counter()
+    if not isinstance(scope, Scope):
+        scope = Scope.of(scope)
     physical = f"{alias}__{config.fingerprint}"
     current = store.resolve(alias)
     report = SyncReport(domain, alias, physical, chunks=len(chunks), rebuilt=current != physical,
@@ -140,7 +151,9 @@ def sync_collection(
         log(f"{alias}: configuration {config.fingerprint} differs from the live collection "
             f"{current or '(none)'}; {'building' if created else 'resuming'} {physical}")
 
-    existing = store.read_index(physical)
+    # only this scope's shard: the guard measures deletes against it, and a shard run holds
+    # its own points in memory, not the whole collection's
+    existing = {pid: held for pid, held in store.read_index(physical).items() if scope.in_shard(held.get("source_id"))}
     desired: dict[str, tuple[Chunk, str, dict]] = {}
     for chunk in chunks:
         chash = config.content_hash(chunk.vector_text)
@@ -168,7 +181,7 @@ def sync_collection(
     stale = [
         pid for pid, held in existing.items()
         if pid not in desired
-        and (scope is None or held.get("source_id") in scope)
+        and scope.contains(held.get("source_id"))
         and not is_protected(held)
     ]
     # The guard looks at points of sources that vanished entirely (a truncated table, an
@@ -178,7 +191,7 @@ def sync_collection(
     if not report.rebuilt and existing and not allow_mass_delete and len(orphaned) > max_delete_fraction * len(existing):
         vanished = len({existing[pid].get("source_id") for pid in orphaned})
         raise MassDeleteRefused(
-            f"{alias}: this sync would delete {len(orphaned)} of {len(existing)} points "
+            f"{alias} ({scope.describe()}): this sync would delete {len(orphaned)} of {len(existing)} points "
             f"({len(orphaned) / len(existing):.0%}; {vanished} sources vanished), over the "
             f"{max_delete_fraction:.0%} guard. If the source really shrank, rerun with allow_mass_delete: true."
         )
@@ -210,11 +223,16 @@ def sync_collection(
     report.deleted = len(stale)
     report.seconds.update(embed=embed_seconds, upsert=upsert_seconds, delete=time.perf_counter() - started)
 
-    if report.rebuilt:
+    whole = complete(physical, report.chunks) if complete is not None else True
+    if report.rebuilt and not whole:
+        log(f"{alias}: {physical} holds this run's part ({scope.describe()}); the alias stays on "
+            f"{current or '(none)'} until every shard is built")
+    elif report.rebuilt:
         problems = verify(physical) if verify else []
         if problems:
             raise CheckFailed(f"{physical} failed verification, alias {alias} left on {current}: " + "; ".join(problems))
         promote(store, alias, physical)
+        report.promoted = True
         report.dropped_collections = prune_collections(store, alias, keep_previous)
         log(f"{alias}: now points at {physical}")
     report.seconds["total"] = time.perf_counter() - timer

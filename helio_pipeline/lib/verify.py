@@ -10,8 +10,17 @@ def count_problem(store: VectorStore, collection: str, expected: int) -> str | N
     return None if held == expected else f"{collection} holds {held} points, the sources produced {expected} chunks"
 
 
-def unknown_source_problem(store: VectorStore, collection: str, known: set[str]) -> str | None:
-    unknown = sorted({p.get("source_id") for p in store.read_index(collection, ("source_id",)).values()} - known)
+def shard_count_problem(store: VectorStore, collection: str, expected: int, shard) -> str | None:
+    held = sum(1 for p in store.read_index(collection, ("source_id",)).values() if shard.contains(p.get("source_id")))
+    return None if held == expected else (
+        f"{collection} holds {held} points in {shard.key}, the shard's sources produced {expected} chunks")
+
+
+def unknown_source_problem(store: VectorStore, collection: str, known: set[str],
+                           within=lambda source_id: True) -> str | None:
+    """Points whose source is not ``known`` (among those ``within`` the part checked, e.g. a shard)."""
+    held = {p.get("source_id") for p in store.read_index(collection, ("source_id",)).values()}
+    unknown = sorted(s for s in held - known if within(s))
     if not unknown:
         return None
     return f"{collection} holds points of {len(unknown)} source ids the sources no longer have, e.g. {unknown[:5]}"
@@ -23,10 +32,10 @@ def vector_size_problem(store: VectorStore, collection: str, dimensions: int) ->
 
 
 def verify_collection(store: VectorStore, collection: str, expected_chunks: int, known_source_ids: set[str],
-                      dimensions: int) -> list[str]:
+                      dimensions: int, within=lambda source_id: True) -> list[str]:
     checks = (
         count_problem(store, collection, expected_chunks),
-        unknown_source_problem(store, collection, known_source_ids),
+        unknown_source_problem(store, collection, known_source_ids, within),
         vector_size_problem(store, collection, dimensions),
     )
     return [p for p in checks if p]
