@@ -14,6 +14,7 @@ import dagster as dg
 from helio_pipeline import settings
 from helio_pipeline.defs.assets import all_domain_assets
 from helio_pipeline.defs.checks import all_domain_checks
+from helio_pipeline.defs.executors import executor_from_env
 from helio_pipeline.defs.resources import (
     EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
 )
@@ -62,9 +63,8 @@ def build_definitions(resources: dict | None = None, shards: dict[str, int] | No
     resources = resources or build_resources()
     shards = settings.shard_counts() if shards is None else shards
     jobs = build_jobs(shards)
-    # The embedded store admits one process per directory: run steps in-process there;
-    # against a server, steps of different domains run in parallel processes.
-    embedded = resources["qdrant"].is_embedded
+    # HELIO_EXECUTOR, else: in-process on the embedded store (one process per directory),
+    # steps in parallel processes against a Qdrant server (see defs/executors.py)
     return dg.Definitions(
         assets=all_domain_assets(shards),
         asset_checks=all_domain_checks(),
@@ -72,7 +72,7 @@ def build_definitions(resources: dict | None = None, shards: dict[str, int] | No
         schedules=build_schedules(shards),
         sensors=build_sensors(shards, jobs),
         resources=resources,
-        executor=dg.in_process_executor if embedded else dg.multiprocess_executor,
+        executor=executor_from_env(resources["qdrant"].is_embedded),
     )
 
 

@@ -101,10 +101,10 @@ class KB:
     def objects(self):
         return self.resources["objects"].store()
 
-    def definitions(self) -> dg.Definitions:
+    def definitions(self, shards: dict[str, int] | None = None) -> dg.Definitions:
         from helio_pipeline.definitions import build_definitions
 
-        return build_definitions(self.resources)
+        return build_definitions(self.resources, shards=shards or {})
 
     def refresh(self, domains: list[str] | None = None, index_config: dict | None = None, raise_on_error=True):
         """Run the refresh job (all domains, or some) in-process; returns the result."""
