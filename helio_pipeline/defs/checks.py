@@ -80,11 +80,10 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
 
 
 def _collection_problems(store, collection: str, chunk_frame: pd.DataFrame, model, shard: Shard | None) -> dict:
-    within = shard.contains if shard else (lambda source_id: True)
     return {
         "point_count_matches_chunks": verify.count_problem(store, collection, len(chunk_frame)) if shard is None
         else verify.shard_count_problem(store, collection, len(chunk_frame), shard),
-        "no_unknown_source_ids": verify.unknown_source_problem(store, collection, set(chunk_frame["source_id"]), within),
+        "no_unknown_source_ids": verify.unknown_source_problem(store, collection, set(chunk_frame["source_id"]), shard),
         "vector_size_matches_embedder": verify.vector_size_problem(store, collection, model.dimensions),
     }
 

@@ -69,11 +69,10 @@ def promotion_check(domain, store, all_chunks: list[Chunk], dimensions: int, emb
     sources within that shard, and golden queries over the whole collection."""
     known = {c.source_id for c in all_chunks}
     golden = golden_queries(domain.name, all_chunks)
-    within = shard.contains if shard else (lambda source_id: True)
 
     def check(collection: str) -> list[str]:
         expected = expected_points() if expected_points else len(all_chunks)
-        problems = verify_collection(store, collection, expected, known, dimensions, within)
+        problems = verify_collection(store, collection, expected, known, dimensions, shard)
         quality = evaluate(store, collection, domain.filter_fields, golden, embedder)
         if quality["recall_at_5"] < domain.min_recall_at_5:
             problems.append(f"golden-query recall@5 {quality['recall_at_5']:.2f} is under the "

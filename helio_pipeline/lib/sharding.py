@@ -1,10 +1,13 @@
 """Hash shards of a domain's source ids, and the scope a sync is limited to.
 
 A large domain is split into ``count`` shards so several workers can extract, embed and write
-at once (one Dagster partition per shard, key ``shard-<i>-of-<count>``). A source belongs to
-shard ``md5(source_id) mod count``: stable across processes and machines (unlike Python's
-``hash``), and computable inside PostgreSQL too, so an extractor can push the shard down
-into its SQL (:func:`sql_shard_predicate`).
+at once (one Dagster partition per shard, key ``shard-<i>-of-<count>``). Every source id has
+a 32-bit bucket (the first 8 hex digits of its md5: stable across processes and machines,
+unlike Python's ``hash``), and shard ``i`` of ``count`` is the ``i``-th of ``count`` equal
+ranges of buckets. The same arithmetic runs inside PostgreSQL (an extractor pushes the shard
+down into its SQL, :func:`sql_shard_predicate`) and in Qdrant: each point carries its
+``source_bucket``, so a shard run reads only its own points (a range filter), not the
+whole collection.
 
 Point ids do not depend on the shard (they are uuid5 of domain, source id and chunk
 number), so changing the shard count re-partitions cleanly: every point falls in exactly
@@ -18,22 +21,25 @@ import re
 from dataclasses import dataclass
 
 _KEY = re.compile(r"^shard-(\d+)-of-(\d+)$")
-_HEX_DIGITS = 15  # 60 bits: fits PostgreSQL's bigint, so SQL and Python agree
+BUCKET_BITS = 32  # exact as a float too: Qdrant range filters compare numbers as floats
+BUCKET_FIELD = "source_bucket"
+
+
+def source_bucket(source_id: str) -> int:
+    return int(hashlib.md5(source_id.encode("utf-8")).hexdigest()[: BUCKET_BITS // 4], 16)
 
 
 def shard_of(source_id: str, count: int) -> int:
     """The shard (0 .. count-1) a source id belongs to."""
-    if count == 1:
-        return 0
-    return int(hashlib.md5(source_id.encode("utf-8")).hexdigest()[:_HEX_DIGITS], 16) % count
+    return (source_bucket(source_id) * count) >> BUCKET_BITS
 
 
 def sql_shard_predicate(expression: str, count: int, index: int) -> str:
     """A SQL condition true for rows whose ``expression`` (a text source id) is in the shard.
     ``count`` and ``index`` are ints (validated here), never user text."""
     count, index = int(count), int(index)
-    return (f"mod(('x' || substr(md5({expression}), 1, {_HEX_DIGITS}))::bit({_HEX_DIGITS * 4})::bigint, "
-            f"{count}) = {index}")
+    bucket = f"('x' || lpad(substr(md5({expression}), 1, {BUCKET_BITS // 4}), 16, '0'))::bit(64)::bigint"
+    return f"(({bucket} * {count}) >> {BUCKET_BITS}) = {index}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,22 @@ class Shard:
 
     def contains(self, source_id: str) -> bool:
         return shard_of(source_id, self.count) == self.index
+
+    @property
+    def buckets(self) -> tuple[int, int]:
+        """[low, high): the source buckets of this shard."""
+        return (-(-(self.index << BUCKET_BITS) // self.count), -(-((self.index + 1) << BUCKET_BITS) // self.count))
+
+    def point_filter(self):
+        """A Qdrant filter for this shard's points (and points written before buckets were
+        stored, which the caller sorts out by source id)."""
+        from qdrant_client import models
+
+        low, high = self.buckets
+        return models.Filter(should=[
+            models.FieldCondition(key=BUCKET_FIELD, range=models.Range(gte=low, lt=high)),
+            models.IsEmptyCondition(is_empty=models.PayloadField(key=BUCKET_FIELD)),
+        ])
 
 
 def shard_keys(count: int) -> list[str]:

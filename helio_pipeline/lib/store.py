@@ -117,7 +117,7 @@ class VectorStore:
             if not self.exists(name):
                 raise
             return self.ensure_collection(name, dimensions, payload_indexes, tenant_field, distance, metadata)
-        for field, kind in {"source_id": "keyword", **payload_indexes}.items():
+        for field, kind in {"source_id": "keyword", "source_bucket": "integer", **payload_indexes}.items():
             schema = _INDEX_TYPES[kind]
             if field == tenant_field:
                 schema = models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)
@@ -161,13 +161,14 @@ class VectorStore:
     def count(self, name: str) -> int:
         return self.client.count(name, exact=True).count
 
-    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash")) -> dict[str, dict]:
-        """{point id: {field: value}} for every point, read without vectors."""
+    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash"),
+                   flt: models.Filter | None = None) -> dict[str, dict]:
+        """{point id: {field: value}} for every point (matching ``flt``), read without vectors."""
         out: dict[str, dict] = {}
         offset = None
         while True:
             records, offset = self.client.scroll(
-                name, limit=2048, offset=offset, with_payload=list(fields), with_vectors=False
+                name, limit=2048, offset=offset, with_payload=list(fields), with_vectors=False, scroll_filter=flt,
             )
             for record in records:
                 out[str(record.id)] = record.payload or {}

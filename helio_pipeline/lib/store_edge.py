@@ -516,7 +516,7 @@ class EdgeVectorStore:
             _check_name(name)
             if distance not in _DISTANCES:
                 raise ValueError(f"unknown distance {distance!r}: use one of {sorted(_DISTANCES)}")
-            indexes = {"source_id": "keyword", **payload_indexes}
+            indexes = {"source_id": "keyword", "source_bucket": "integer", **payload_indexes}
             unknown = {f: k for f, k in indexes.items() if k not in _INDEX_TYPES}
             if unknown:
                 raise ValueError(f"unknown payload index type(s) {unknown}: use one of {sorted(_INDEX_TYPES)}")
@@ -616,13 +616,15 @@ class EdgeVectorStore:
         _, shard = self._shard(name)
         return shard.count(qe.CountRequest(exact=True))
 
-    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash")) -> dict[str, dict]:
-        """{point id: {field: value}} for every point, scrolled without vectors."""
+    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash"),
+                   flt: models.Filter | None = None) -> dict[str, dict]:
+        """{point id: {field: value}} for every point (matching ``flt``), scrolled without vectors."""
         _, shard = self._shard(name)
         out: dict[str, dict] = {}
         offset = None
+        edge_filter = convert_filter(flt)
         while True:
-            records, offset = shard.scroll(qe.ScrollRequest(offset=offset, limit=_SCROLL_PAGE,
+            records, offset = shard.scroll(qe.ScrollRequest(offset=offset, limit=_SCROLL_PAGE, filter=edge_filter,
                                                             with_payload=list(fields), with_vector=False))
             for record in records:
                 out[str(record.id)] = record.payload or {}

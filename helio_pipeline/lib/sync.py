@@ -30,7 +30,7 @@ from typing import Callable, Iterable
 from helio_pipeline.lib.embedding_cache import CachedEmbedder
 from helio_pipeline.lib.errors import CheckFailed, MassDeleteRefused
 from helio_pipeline.lib.records import Chunk
-from helio_pipeline.lib.sharding import Scope
+from helio_pipeline.lib.sharding import BUCKET_FIELD, Scope, source_bucket
 from helio_pipeline.lib.sparse import SPARSE_VERSION, sparse_vector
 from helio_pipeline.lib.store import Point, VectorStore
 
@@ -96,6 +96,7 @@ def _payload(domain: str, chunk: Chunk, chash: str) -> dict:
         "text": chunk.text,
         "content_hash": chash,
         "source": chunk.source,
+        BUCKET_FIELD: source_bucket(chunk.source_id),  # lets a shard run read only its own points
         "updated_at": chunk.updated_at,
         **chunk.fields,
     }
@@ -153,7 +154,9 @@ def sync_collection(
 
     # only this scope's shard: the guard measures deletes against it, and a shard run holds
     # its own points in memory, not the whole collection's
-    existing = {pid: held for pid, held in store.read_index(physical).items() if scope.in_shard(held.get("source_id"))}
+    shard_filter = scope.shard.point_filter() if scope.shard else None
+    existing = {pid: held for pid, held in store.read_index(physical, flt=shard_filter).items()
+                if scope.in_shard(held.get("source_id"))}
     desired: dict[str, tuple[Chunk, str, dict]] = {}
     for chunk in chunks:
         chash = config.content_hash(chunk.vector_text)

@@ -3,7 +3,9 @@
 import dagster as dg
 
 from helio_pipeline.defs.resources import ObjectStoreResource, SourceDatabase
-from helio_pipeline.defs.sensors import catalog_change_sensor, object_drop_sensor
+from helio_pipeline.defs.schedules import build_jobs
+from helio_pipeline.defs.sensors import build_sensors, catalog_change_sensor, object_drop_sensor
+from helio_pipeline.lib.sharding import Shard, shard_keys, shard_of
 from tests.helpers import add_price, add_product, add_rule, execute
 
 
@@ -13,12 +15,13 @@ def tick(kb, sensor, cursor=None, **resource_overrides):
     return sensor(context)
 
 
-def run_requests(kb, result):
-    """Execute the sensor's run requests like the daemon would."""
-    job = kb.definitions().resolve_job_def("kb_refresh")
+def run_requests(kb, result, shards=None):
+    """Execute the sensor's run requests like the daemon would: the job each names, for its partition."""
+    defs = kb.definitions(shards=shards)
     for request in result.run_requests:
-        out = job.execute_in_process(instance=kb.instance, asset_selection=request.asset_selection,
-                                     run_config=request.run_config, tags=request.tags)
+        out = defs.resolve_job_def(request.job_name).execute_in_process(
+            instance=kb.instance, asset_selection=request.asset_selection, run_config=request.run_config,
+            tags=request.tags, partition_key=request.partition_key)
         assert out.success
 
 
@@ -113,3 +116,36 @@ def test_unreachable_object_store_skips_with_reason(kb):
     dead = ObjectStoreResource(url="s3://nowhere/kb", endpoint_url="http://127.0.0.1:9")
     result = tick(kb, object_drop_sensor, cursor='{"rules/a.md":"x"}', objects=dead)
     assert isinstance(result, dg.SkipReason) and "127.0.0.1:9" in result.skip_message
+
+
+def test_changes_in_a_sharded_domain_run_only_the_shards_they_fall_in(kb):
+    shards = {"products": 4}
+    sharded_change_sensor, sharded_drop_sensor = build_sensors(shards, build_jobs(shards))
+    for i in range(12):
+        add_product(kb.engine, f"SKU-{i}", f"Fabricante{i} Modelo M{i}-400")
+    defs = kb.definitions(shards=shards)
+    for key in shard_keys(4):
+        assert defs.resolve_job_def("products_refresh").execute_in_process(instance=kb.instance, partition_key=key).success
+    cursor = tick(kb, sharded_change_sensor).cursor
+
+    changed = ["SKU-3", "SKU-8"]
+    execute(kb.engine, "UPDATE products SET description = 'Moldura reforçada contra granizo.' "
+                       "WHERE sku IN ('SKU-3', 'SKU-8')")
+    result = tick(kb, sharded_change_sensor, cursor=cursor)
+    products = [r for r in result.run_requests if r.job_name == "products_refresh"]
+    expected = {Shard(shard_of(s, 4), 4).key for s in changed}
+    assert {r.partition_key for r in products} == expected          # only the shards with changes
+    for request in products:
+        ids = request.run_config["ops"]["products_index"]["config"]["source_ids"]
+        assert all(Shard.parse(request.partition_key).contains(s) for s in ids) and set(ids) <= set(changed)
+        assert request.tags["helio/kb"] == f"products/{request.partition_key}"
+    assert len({r.run_key for r in products}) == len(products)
+    run_requests(kb, result, shards)
+    hits = kb.knowledge_base().search("moldura reforçada granizo", domains=["products"], top_k=2)
+    assert {h.source_id for h in hits} == set(changed)
+    assert kb.store.count("test-products") == 12
+
+    kb.objects.put_bytes("catalog/products/novos.csv", b"sku,name,manufacturer,category,description,stock\n"
+                                                       b"SKU-X,Painel X,Acme,module,,5\n")
+    drop = tick(kb, sharded_drop_sensor)
+    assert sorted(r.partition_key for r in drop.run_requests if r.job_name == "products_refresh") == shard_keys(4)

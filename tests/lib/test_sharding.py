@@ -173,3 +173,11 @@ def test_a_sharded_rebuild_keeps_search_on_the_old_collection_until_the_last_sha
     assert last.report.promoted and store.resolve("sharded-docs") == last.report.collection != first
     assert store.count("sharded-docs") == len(chunks)
     assert first in store.physical_collections("sharded-docs")  # kept for rollback
+
+
+def test_a_shard_reads_only_its_own_points(index, store):
+    run_all_shards(index, docs(SOURCES), 4)
+    shard = Shard(1, 4)
+    mine = store.read_index("sharded-docs", ("source_id",), flt=shard.point_filter())
+    assert mine and {p["source_id"] for p in mine.values()} == {s for s in SOURCES if shard.contains(s)}
+    assert len(mine) == len(docs([s for s in SOURCES if shard.contains(s)]))

@@ -1,0 +1,193 @@
+"""Memory and throughput at scale: 1,000,000 conversation messages plus the full catalog.
+
+    python bench/scale.py [--messages 1000000] [--shards 16] [--products all] [--keep DIR]
+
+In a throwaway DAGSTER_HOME (embedded PostgreSQL, file:// object store, embedded Qdrant
+Edge store) it
+1. seeds the whole CEC catalog (products, prices, rules) and streams ``--messages``
+   generated pt-BR conversation messages into ``conversation_history`` with COPY
+   (conversations of the demo generator, replicated under new owners and ids, each made
+   unique so nothing is served from the embedding cache);
+2. materializes the same assets the nightly schedules run, with the fast static embedder
+   (HELIO_EMBEDDER=static): one ``kb_refresh`` run for products, prices and rules, then one
+   run per hash shard of conversations (HELIO_SHARDS=conversations=<shards>). A shard run
+   reads only its shard from PostgreSQL (the shard is computed in SQL), so what one process
+   holds at a time is one shard's messages, chunks and vectors; embeddings and upserts go
+   in batches of 256;
+3. embeds the very same chunk texts with the bare embedder.
+
+It prints the peak RSS of this process (every run executes in it, in-process), texts per
+second, and the ratio pipeline time / pure embedding time. Seeding runs in a child process
+and PostgreSQL in its own: neither is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import Stopwatch, isolated_home  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def stream_messages(engine, products: list[dict], target: int, batch: int = 20_000) -> int:
+    """COPY ``target`` messages into conversation_history, built from a pool of generated
+    conversations; returns the number written. Memory stays at one batch of rows."""
+    from helio_pipeline.demo.conversations import generate_conversations
+
+    pool = generate_conversations(products, n=400, seed=7)
+    written, copy_no = 0, 0
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy("COPY conversation_history (correlation_id, owner_id, role, content, metadata, created_at) "
+                         "FROM STDIN") as copy:
+            while written < target:
+                for conv in pool:
+                    copy_no += 1
+                    owner = f"cliente-{copy_no % 20_000:05d}"
+                    correlation = f"scale-{copy_no:07d}"
+                    shift = timedelta(minutes=copy_no)
+                    for n, message in enumerate(conv["messages"]):
+                        content = message["content"]
+                        if message["role"] == "user":  # every window unique: no embedding is reused
+                            content = f"{content} (protocolo {copy_no}.{n})"
+                        copy.write_row((correlation, owner, message["role"], content,
+                                        json.dumps(message.get("metadata", {}), ensure_ascii=False),
+                                        message["created_at"] + shift))
+                        written += 1
+                        if written >= target:
+                            break
+                    if written >= target:
+                        break
+                    if written % batch < len(conv["messages"]):
+                        print(f"      {written:,} messages", end="\r", flush=True)
+        raw.commit()
+    finally:
+        raw.close()
+    return written
+
+
+def index_metadata(result, domain: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        if mat.asset_key.to_user_string() == f"{domain}_index":
+            return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    raise RuntimeError(f"no {domain}_index materialization")
+
+
+def seed_data(args) -> None:
+    from helio_pipeline.definitions import build_resources
+    from helio_pipeline.demo.catalog_data import load_catalog
+    from helio_pipeline.demo.seed import seed_prices, seed_products, seed_rules
+
+    resources = build_resources()
+    engine, objects = resources["database"].engine(), resources["objects"].store()
+    with Stopwatch() as seeding:
+        catalog = load_catalog(args.products if args.products == "all" else int(args.products))
+        seed_products(engine, objects, catalog)
+        seed_prices(engine, objects, catalog)
+        seed_rules(engine, objects)
+        messages = stream_messages(engine, catalog, args.messages)
+    print(f"[seed] {len(catalog):,} products, {messages:,} messages in {seeding.seconds:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--shards", type=int, default=16)
+    parser.add_argument("--products", default="all")
+    parser.add_argument("--keep", help="use (and keep) this DAGSTER_HOME instead of a temporary one")
+    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args()
+    import os
+
+    if args.seed_only:
+        return seed_data(args)
+
+    os.environ["HELIO_SHARDS"] = f"conversations={args.shards}" if args.shards > 1 else ""
+    products = args.products if args.products == "all" else int(args.products)
+    started = time.perf_counter()
+
+    with isolated_home("static", keep=args.keep) as home:
+        import dagster as dg
+        import pandas as pd
+
+        from helio_pipeline.definitions import build_definitions, build_resources
+        from helio_pipeline.lib.embedding import EmbedderSpec
+        from helio_pipeline.lib.sharding import shard_keys
+
+        resources = build_resources()
+        resources["database"].engine()  # the embedded server is up before the seeding child uses it
+        print(f"DAGSTER_HOME={home}; baseline RSS {peak_rss_mb():.0f} MB")
+        with Stopwatch() as seeding:
+            subprocess.run([sys.executable, __file__, "--seed-only", "--messages", str(args.messages),
+                            "--products", str(products)], check=True)
+        messages = args.messages
+
+        defs = build_definitions(resources)
+        instance = dg.DagsterInstance.get()  # SQLite under DAGSTER_HOME: run events stay on disk
+        rows = []
+        with Stopwatch() as pipeline:
+            with Stopwatch() as watch:
+                result = defs.resolve_job_def("kb_refresh").execute_in_process(
+                    instance=instance, asset_selection=[dg.AssetKey(f"{d}_{s}") for d in ("products", "prices", "rules")
+                                                        for s in ("extract", "chunks", "index")])
+            assert result.success, "the catalog refresh failed"
+            for domain in ("products", "prices", "rules"):
+                rows.append((domain, index_metadata(result, domain), None))
+            print(f"[catalog] {watch.seconds:.0f} s; peak RSS {peak_rss_mb():.0f} MB")
+            job = defs.resolve_job_def("conversations_refresh")
+            keys = shard_keys(args.shards) if args.shards > 1 else [None]
+            for key in keys:
+                with Stopwatch() as watch:
+                    result = job.execute_in_process(instance=instance, partition_key=key)
+                assert result.success, f"conversations {key} failed"
+                meta = index_metadata(result, "conversations")
+                rows.append(("conversations", meta, key))
+                print(f"[conversations {key or 'all'}] {meta['chunks']:,} chunks in {watch.seconds:.0f} s; "
+                      f"peak RSS {peak_rss_mb():.0f} MB")
+        pipeline_peak = peak_rss_mb()  # before the texts are gathered for the comparison below
+
+        texts = []
+        for domain in ("products", "prices", "rules", "conversations"):
+            folder = home / "snapshots"
+            paths = sorted((folder / f"{domain}_chunks").glob("*.parquet")) or [folder / f"{domain}_chunks.parquet"]
+            for path in paths:
+                frame = pd.read_parquet(path, columns=["text", "embed_text"])
+                texts += [e if isinstance(e, str) else t for t, e in zip(frame["text"], frame["embed_text"])]
+        embedder = EmbedderSpec("static").build()
+        with Stopwatch() as pure:
+            for begin in range(0, len(texts), 256):
+                embedder.embed_documents(texts[begin : begin + 256])
+
+    chunks = sum(m["chunks"] for _, m, _ in rows)
+    embedded = sum(m["embedded_texts"] for _, m, _ in rows)
+    print(f"\n{'run':<34}{'chunks':>9}{'embedded':>10}{'embed s':>9}{'upsert s':>10}{'index s':>9}")
+    for domain, m, key in rows:
+        print(f"{domain + (' ' + key if key else ''):<34}{m['chunks']:>9,}{m['embedded_texts']:>10,}"
+              f"{m['embedding_seconds']:>9.1f}{m['upsert_seconds']:>10.1f}{m['total_seconds']:>9.1f}")
+    print(f"\nmessages: {messages:,}; chunks indexed: {chunks:,}; texts embedded: {embedded:,}")
+    print(f"conversation shards: {args.shards}")
+    print(f"seeding: {seeding.seconds:.0f} s; pipeline (all runs): {pipeline.seconds:.0f} s; "
+          f"whole bench: {time.perf_counter() - started:.0f} s")
+    print(f"throughput: {chunks / pipeline.seconds:,.0f} chunks/s, {messages / pipeline.seconds:,.0f} messages/s")
+    print(f"pure embedding of the same {len(texts):,} texts: {pure.seconds:.1f} s "
+          f"({len(texts) / pure.seconds:,.0f} texts/s)")
+    print(f"ratio pipeline / pure embedding: {pipeline.seconds / pure.seconds:.1f}")
+    print(f"peak RSS of the pipeline process: {pipeline_peak:.0f} MB (target: under 1,536 MB)")
+
+
+if __name__ == "__main__":
+    main()
