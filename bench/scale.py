@@ -79,9 +79,31 @@ def stream_messages(engine, products: list[dict], target: int, batch: int = 20_0
     return written
 
 
-def index_metadata(result, domain: str) -> dict:
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
+def catalog_job():
+    from helio_pipeline.definitions import build_definitions
+
+    return build_definitions().resolve_job_def("kb_refresh")
+
+
+def conversations_job():
+    from helio_pipeline.definitions import build_definitions
+
+    return build_definitions().resolve_job_def("conversations_refresh")
+
+
+def run(job_fn, instance, **kwargs):
+    """Execute like a launched run does (``execute_in_process`` would keep every step's
+    output in memory for the caller, which no deployed run does)."""
+    import dagster as dg
+
+    with dg.execute_job(dg.reconstructable(job_fn), instance, **kwargs) as result:
+        assert result.success, f"{job_fn.__name__} {kwargs} failed"
+        return [e for e in result.all_events if e.is_step_materialization]
+
+
+def index_metadata(events, domain: str) -> dict:
+    for event in events:
+        mat = event.step_materialization_data.materialization
         if mat.asset_key.to_user_string() == f"{domain}_index":
             return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
     raise RuntimeError(f"no {domain}_index materialization")
@@ -124,7 +146,7 @@ def main() -> None:
         import dagster as dg
         import pandas as pd
 
-        from helio_pipeline.definitions import build_definitions, build_resources
+        from helio_pipeline.definitions import build_resources
         from helio_pipeline.lib.embedding import EmbedderSpec
         from helio_pipeline.lib.sharding import shard_keys
 
@@ -136,24 +158,18 @@ def main() -> None:
                             "--products", str(products)], check=True)
         messages = args.messages
 
-        defs = build_definitions(resources)
         instance = dg.DagsterInstance.get()  # SQLite under DAGSTER_HOME: run events stay on disk
         rows = []
         with Stopwatch() as pipeline:
             with Stopwatch() as watch:
-                result = defs.resolve_job_def("kb_refresh").execute_in_process(
-                    instance=instance, asset_selection=[dg.AssetKey(f"{d}_{s}") for d in ("products", "prices", "rules")
-                                                        for s in ("extract", "chunks", "index")])
-            assert result.success, "the catalog refresh failed"
+                result = run(catalog_job, instance)
             for domain in ("products", "prices", "rules"):
                 rows.append((domain, index_metadata(result, domain), None))
             print(f"[catalog] {watch.seconds:.0f} s; peak RSS {peak_rss_mb():.0f} MB")
-            job = defs.resolve_job_def("conversations_refresh")
             keys = shard_keys(args.shards) if args.shards > 1 else [None]
             for key in keys:
                 with Stopwatch() as watch:
-                    result = job.execute_in_process(instance=instance, partition_key=key)
-                assert result.success, f"conversations {key} failed"
+                    result = run(conversations_job, instance, tags={"dagster/partition": key} if key else None)
                 meta = index_metadata(result, "conversations")
                 rows.append(("conversations", meta, key))
                 print(f"[conversations {key or 'all'}] {meta['chunks']:,} chunks in {watch.seconds:.0f} s; "
