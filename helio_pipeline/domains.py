@@ -33,6 +33,9 @@ class Domain:
     min_recall_at_5: float = 0.6
     # where the domain's rows come from, shown on its extract asset in the UI
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"postgres", "s3"}))
+    # the tables ("postgres/<table>") and object prefixes ("s3/<prefix>") it reads: source
+    # nodes upstream of its extract asset, so the lineage runs from sources to collections
+    sources: tuple[str, ...] = ()
 
     def collection(self, prefix: str = "helio") -> str:
         """The alias readers query, e.g. ``helio-products``."""
@@ -50,6 +53,7 @@ DOMAINS: dict[str, Domain] = {
             filter_fields={"sku": "keyword", "manufacturer": "keyword", "category": "keyword",
                            "technology": "keyword", "power_w": "float", "active": "bool", "stock": "integer"},
             chunker_version=f"{CHUNKER_VERSION}.p3",
+            sources=("postgres/products", "s3/catalog/products"),
         ),
         Domain(
             name="prices",
@@ -59,6 +63,7 @@ DOMAINS: dict[str, Domain] = {
             filter_fields={"sku": "keyword", "distributor": "keyword", "tier": "keyword", "category": "keyword",
                            "price": "float"},
             chunker_version=f"{CHUNKER_VERSION}.pr4",
+            sources=("postgres/prices", "postgres/products", "s3/catalog/prices", "s3/catalog/products"),
         ),
         Domain(
             name="rules",
@@ -67,6 +72,7 @@ DOMAINS: dict[str, Domain] = {
             chunk=rules.chunk_rules,
             filter_fields={"kind": "keyword", "slug": "keyword"},
             chunker_version=f"{CHUNKER_VERSION}.r2",
+            sources=("postgres/business_rules", "s3/rules"),
         ),
         Domain(
             name="conversations",
@@ -77,6 +83,7 @@ DOMAINS: dict[str, Domain] = {
                            "ended_at": "datetime"},
             tenant_field="owner_id",
             chunker_version=f"{CHUNKER_VERSION}.c2.redact{REDACTOR_VERSION}",
+            sources=("postgres/conversation_history", "s3/conversations"),
         ),
     )
 }

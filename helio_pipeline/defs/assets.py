@@ -77,7 +77,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
     @dg.asset(
         name=f"{name}_extract", group_name=name, kinds=set(domain.kinds) | {"pandas"},
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
-        partitions_def=partitions,
+        partitions_def=partitions, deps=[source_key(source) for source in domain.sources],
     )
     def extract(context: dg.AssetExecutionContext, config: ExtractConfig, database: SourceDatabase,
                 objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[pd.DataFrame]:
@@ -176,6 +176,26 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
     return [extract, chunks, index]
 
 
-def all_domain_assets(shards: dict[str, int] | None = None) -> list[dg.AssetsDefinition]:
+def source_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(source.split("/", 1)[0] + "_" + source.split("/", 1)[1].replace("/", "_"))
+
+
+def source_specs() -> list[dg.AssetSpec]:
+    """The tables and object prefixes the domains read, as external assets: nodes in the
+    lineage, never materialized by Dagster (the distributor's systems write them)."""
+    sources = sorted({source for domain in DOMAINS.values() for source in domain.sources})
+    specs = []
+    for source in sources:
+        system, where = source.split("/", 1)
+        specs.append(dg.AssetSpec(
+            source_key(source), group_name="sources", kinds={system},
+            description=f"PostgreSQL table `{where}`" if system == "postgres"
+            else f"Objects under `{where}/` in the object store (S3 or file://)",
+        ))
+    return specs
+
+
+def all_domain_assets(shards: dict[str, int] | None = None) -> list:
     shards = shards or {}
-    return [asset for domain in DOMAINS.values() for asset in build_domain_assets(domain, shards.get(domain.name, 1))]
+    return source_specs() + [asset for domain in DOMAINS.values()
+                             for asset in build_domain_assets(domain, shards.get(domain.name, 1))]

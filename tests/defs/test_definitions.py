@@ -7,7 +7,13 @@ from helio_pipeline.domains import DOMAINS
 def test_definitions_load_with_every_asset_check_and_schedule():
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {f"{d}_{s}" for d in DOMAINS for s in ("extract", "chunks", "index")}
+    assert {k for k in keys if not k.startswith(("postgres_", "s3_"))} == \
+        {f"{d}_{s}" for d in DOMAINS for s in ("extract", "chunks", "index")}
+    # the lineage starts at the tables and prefixes each domain reads
+    graph = defs.resolve_asset_graph()
+    upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("prices_extract")).parent_keys}
+    assert upstream == {"postgres_prices", "postgres_products", "s3_catalog_prices", "s3_catalog_products"}
+    assert not graph.get(dg.AssetKey("postgres_products")).is_materializable
     checks = defs.resolve_asset_graph().asset_check_keys
     assert len(checks) == 5 * len(DOMAINS)
     schedules = {s.name: s for s in defs.schedules}
