@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ui_screenshots: --asset must be one of {', '.join(f'{d}_index' for d in DOMAINS)}", file=sys.stderr)
         return 2
     temporary = args.home is None
-    home = Path(tempfile.mkdtemp(prefix="helio-ui-")) if temporary else args.home.resolve()
+    home = None if temporary else args.home.resolve()
     out = args.out.resolve()
     step = "setup"
     dev = pg = None
@@ -548,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         chromium = find_chromium(args.chromium)
 
         step = "prepare DAGSTER_HOME"
+        home = home or Path(tempfile.mkdtemp(prefix="helio-ui-"))
         home.mkdir(parents=True, exist_ok=True)
         if temporary:
             home.chmod(0o755)  # the embedded PostgreSQL runs as 'postgres' when we are root
@@ -633,9 +634,9 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - report, then go on cleaning up
                 print(f"ui_screenshots: could not stop PostgreSQL in {pg.data_dir}: {exc}", file=sys.stderr)
                 ok = False
-        if temporary and ok:
+        if temporary and home and (ok or pg is None):  # nothing worth a look before PostgreSQL started
             shutil.rmtree(home, ignore_errors=True)
-        elif temporary:
+        elif temporary and home:
             print(f"ui_screenshots: kept {home} for inspection (dagster-dev.log, postgres.log)", file=sys.stderr)
     if ok:
         log(f"done in {time.monotonic() - STARTED:.0f} s")
