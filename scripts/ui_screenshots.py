@@ -31,9 +31,9 @@ Steps (each prints a line; a failure names its step and exits 1):
    PostgreSQL server it started.
 
 Needs Chromium (``apt-get install -y chromium``; ``scripts/setup`` installs it when run as root)
-and the PostgreSQL server binaries. Run it from the repository's virtualenv. On 2 cores it takes
-about 1.5 minutes with the static embedder and 300 products, and about 3 with ``--embedder local``
-(the real model, which the README's images use).
+and the PostgreSQL server binaries. Run it from the repository's virtualenv. On 2 cores: about a
+minute with the static embedder and 300 products; the README's images, made with the real model
+at the demo's size (``--embedder local --products 2000``), took 7 minutes, 6 of them in the run.
 """
 
 from __future__ import annotations
@@ -205,15 +205,20 @@ def launch_job(port: int) -> str:
     return result["run"]["runId"]
 
 
+RUN_STATES = {"QUEUED": "queued", "STARTING": "starting", "STARTED": "running"}
+
+
 def wait_for_run(port: int, run_id: str, dev: subprocess.Popen, dev_log: Path, timeout: float) -> None:
-    query = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"""
+    query = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status
+                 stepStats { stepKey status } } } }"""
     started = time.monotonic()
     last_report, status = 0.0, None
     while True:
         if dev.poll() is not None:
             raise StepFailed(f"dagster dev exited with status {dev.returncode} during the run; its log:\n"
                              f"{tail(dev_log)}")
-        status = graphql(port, query, {"id": run_id})["runOrError"].get("status")
+        run = graphql(port, query, {"id": run_id})["runOrError"]
+        status = run.get("status")
         elapsed = time.monotonic() - started
         if status == "SUCCESS":
             return
@@ -223,7 +228,11 @@ def wait_for_run(port: int, run_id: str, dev: subprocess.Popen, dev_log: Path, t
         if elapsed > timeout:
             raise StepFailed(f"run {run_id} still {status} after {timeout:.0f} s (--run-timeout)")
         if elapsed - last_report >= 20:
-            log(f"      {status.lower() if status else '?'} ... {elapsed:.0f} s")
+            steps = run.get("stepStats") or []
+            done = [st["stepKey"] for st in steps if st["status"] == "SUCCESS"]
+            running = [st["stepKey"] for st in steps if st["status"] == "IN_PROGRESS"]
+            log(f"      {RUN_STATES.get(status, status)} {elapsed:.0f} s: {len(done)} steps done"
+                + (f", running {', '.join(running)}" if running else ""))
             last_report = elapsed
         time.sleep(1)
 
