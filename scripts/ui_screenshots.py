@@ -343,15 +343,23 @@ class Browser:
     def __init__(self, executable: str, width: int, height: int, workdir: Path):
         self.profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=workdir))
         self.log = workdir / "chromium.log"
+        self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(
             [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--hide-scrollbars", "--disable-background-networking", "--no-first-run", "--disable-extensions",
              "--mute-audio", "--lang=en-US", "--force-device-scale-factor=1", f"--window-size={width},{height}",
              "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.ws = None
         self.next_id = 0
+        try:
+            self._connect(executable)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, executable: str) -> None:
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not (port_file.exists() and len(port_file.read_text().split()) >= 2):
@@ -409,6 +417,7 @@ class Browser:
         if self.ws:
             self.ws.close()
         stop_group(self.proc, "Chromium", timeout=5)
+        self._log_file.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -604,9 +613,10 @@ def main(argv: list[str] | None = None) -> int:
         step = "start dagster dev"
         port = args.port or free_port()
         dev_log = home / "dagster-dev.log"
-        dev = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-                               cwd=ROOT, stdin=subprocess.DEVNULL, stdout=dev_log.open("wb"), stderr=subprocess.STDOUT,
-                               start_new_session=True)  # its own process group: stopped as a whole below
+        with dev_log.open("wb") as dev_output:  # the child keeps its own copy of the descriptor
+            dev = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+                                   cwd=ROOT, stdin=subprocess.DEVNULL, stdout=dev_output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # its own process group: stopped as a whole below
         wait_for_webserver(port, dev, dev_log, args.timeout)
         log(f"[4/6] dagster dev at http://127.0.0.1:{port} (log: {dev_log})")
 
@@ -634,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nui_screenshots: step '{step}' failed: {exc}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - anything else still names the step, then cleans up
         print(f"\nui_screenshots: step '{step}' failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"\nui_screenshots: interrupted during step '{step}'; cleaning up", file=sys.stderr)
     finally:
         stop_group(dev, "dagster dev")
         if pg is not None:
