@@ -64,11 +64,18 @@ def _run_job(job_name: str, run_config: dict | None = None, asset_selection: lis
 
 def _refresh(domains: list[str] | None = None):
     """Materialize the given domains (all by default) like the nightly schedules would: one run
-    for the unsharded ones, one run per shard of each sharded one. Returns the results."""
+    for the unsharded ones, one run per shard of each sharded one. Returns the results.
+
+    A successful refresh of every domain covers every catalog change logged before it began:
+    those change-log rows are dropped, so the change sensor does not re-sync them again."""
     from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.lib.changes import last_change_id, prune_changes
     from helio_pipeline.lib.sharding import shard_keys
 
     shards = settings.shard_counts()
+    everything = not domains
+    engine = _runtime()["database"].engine()
+    covered = last_change_id(engine)
     domains = domains or sorted(DOMAINS)
     unsharded = [d for d in domains if shards.get(d, 1) == 1]
     results = []
@@ -79,6 +86,8 @@ def _refresh(domains: list[str] | None = None):
         for key in shard_keys(shards[domain]) if shards.get(domain, 1) > 1 else []:
             print(f"      {domain} {key} ...")
             results.append(_run_job(f"{domain}_refresh", partition_key=key))
+    if everything and all(r.success for r in results):
+        prune_changes(engine, covered, retention_days=0)
     return results
 
 

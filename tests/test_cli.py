@@ -18,11 +18,15 @@ def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
     monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
 
 
-def test_seed_refresh_search_json_and_quarantine(cli_env, capsys):
+def test_seed_refresh_search_json_and_quarantine(cli_env, clean_db, capsys):
     assert main(["seed", "--products", "40", "--conversations", "20"]) == 0
     assert json.loads(capsys.readouterr().out)["products_table"] > 0
+    from helio_pipeline.lib.changes import read_changes
+
+    assert read_changes(clean_db, after=0) is not None        # the seed's inserts are in the change log
     assert main(["refresh"]) == 0
     capsys.readouterr()
+    assert read_changes(clean_db, after=0) is None            # covered by the full refresh: no re-sync
 
     assert main(["search", "garantia de inversores", "--domain", "rules", "--top-k", "3", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)

@@ -23,7 +23,7 @@ from helio_pipeline.lib.indexing import IndexOptions, index_domain
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
 from helio_pipeline.lib.shard_builds import ShardBuilds
-from helio_pipeline.lib.sharding import Scope, Shard, shard_keys
+from helio_pipeline.lib.sharding import Shard, shard_keys
 
 
 class ExtractConfig(dg.Config):
@@ -122,7 +122,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
         name=f"{name}_index", group_name=name, kinds={"qdrant"},
         pool=f"helio_kb_{name}",  # one writer per collection: a sensor run and the nightly run queue
         ins={"chunk_frame": dg.AssetIn(f"{name}_chunks")},
-        description=f"The {domain.collection()} Qdrant collection (through its alias), synced by content.",
+        description=f"Qdrant collection {domain.collection()} (an alias), synced by content: only new and changed chunks are embedded.",
         partitions_def=partitions,
     )
     def index(context: dg.AssetExecutionContext, config: SyncConfig, chunk_frame: pd.DataFrame,
@@ -169,7 +169,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "promoted": report.promoted,
             "previous_collection": report.previous_collection or "",
             "dropped_collections": dg.MetadataValue.json(report.dropped_collections),
-            "scope": Scope.of(options.source_ids, options.shard).describe(),
+            "scope": outcome.scope,
             **({"shards_built": f"{outcome.shards_built}/{options.shard.count}"} if options.shard else {}),
         })
 

@@ -48,6 +48,11 @@ def read_changes(engine, after: int, limit: int = 50_000) -> ChangeBatch | None:
     return batch
 
 
+def last_change_id(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT coalesce(max(change_id), 0) FROM kb_change_log")).scalar_one())
+
+
 def prune_changes(engine, handled_up_to: int, retention_days: float = 7) -> int:
     """Drop handled change-log rows older than the retention window."""
     with engine.begin() as conn:

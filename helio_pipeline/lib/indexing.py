@@ -14,7 +14,7 @@ from helio_pipeline.lib.golden import evaluate, golden_queries
 from helio_pipeline.lib.records import Chunk
 from helio_pipeline.lib.shard_builds import ShardBuilds
 from helio_pipeline.lib.sharding import Scope, Shard
-from helio_pipeline.lib.sync import IndexConfig, SyncReport, sync_collection
+from helio_pipeline.lib.sync import IndexConfig, SyncReport, physical_name, sync_collection
 from helio_pipeline.lib.verify import verify_collection
 
 
@@ -37,6 +37,7 @@ class IndexOutcome:
     retries: int
     usd: float
     shards_built: int | None = None       # sharded rebuild: shards that have filled the collection
+    scope: str = "all sources"            # what the run synced
 
 
 def index_config(domain, embedder) -> IndexConfig:
@@ -91,7 +92,15 @@ def index_domain(domain, all_chunks: list[Chunk], store, cached: CachedEmbedder,
     model = cached.embedder
     before = (model.usage.tokens, model.usage.requests, model.usage.retries)
     shard = options.shard
-    scope = Scope.of(options.source_ids, shard)
+    source_ids = options.source_ids
+    alias = domain.collection(prefix)
+    if source_ids is not None and store.resolve(alias) != physical_name(alias, index_config(domain, model)):
+        # A collection being built (first build, new model or chunker) can only be completed
+        # by a whole sync: a run for a few changed sources (a sensor's) syncs everything instead.
+        log(f"{alias}: the collection for this configuration is not live yet; syncing every source"
+            f"{' of ' + shard.key if shard else ''}, not only the {len(source_ids)} changed ones")
+        source_ids = None
+    scope = Scope.of(source_ids, shard)
     all_chunks = [c for c in all_chunks if scope.in_shard(c.source_id)]
     wanted = [c for c in all_chunks if scope.contains(c.source_id)]
     built: dict[int, int] = {}
@@ -102,13 +111,13 @@ def index_domain(domain, all_chunks: list[Chunk], store, cached: CachedEmbedder,
 
         def complete(collection: str, points: int) -> bool:
             generation = str(store.metadata(collection).get("created_at", ""))
-            if options.source_ids is None:  # a whole-shard sync knows its shard's point count
+            if source_ids is None:  # a whole-shard sync knows its shard's point count
                 builds.record(collection, generation, shard, points, run_id)
             built.update(builds.built(collection, generation, shard.count))
             return len(built) == shard.count
 
     report = sync_collection(
-        store, domain.name, domain.collection(prefix), wanted, cached, index_config(domain, model),
+        store, domain.name, alias, wanted, cached, index_config(domain, model),
         payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope, complete=complete,
         protected_ids=set(protected_ids), max_delete_fraction=options.max_delete_fraction,
         allow_mass_delete=options.allow_mass_delete,
@@ -120,4 +129,4 @@ def index_domain(domain, all_chunks: list[Chunk], store, cached: CachedEmbedder,
     tokens = model.usage.tokens - before[0]
     return IndexOutcome(report, len(wanted), tokens, model.usage.requests - before[1],
                         model.usage.retries - before[2], model.estimated_usd(tokens),
-                        len(built) if shard is not None else None)
+                        len(built) if shard is not None else None, scope.describe())

@@ -139,7 +139,7 @@ def sync_collection(
     timer = time.perf_counter()
     if not isinstance(scope, Scope):
         scope = Scope.of(scope)
-    physical = f"{alias}__{config.fingerprint}"
+    physical = physical_name(alias, config)
     current = store.resolve(alias)
     report = SyncReport(domain, alias, physical, chunks=len(chunks), rebuilt=current != physical,
                         previous_collection=current if current != physical else None)
@@ -240,6 +240,11 @@ def sync_collection(
         log(f"{alias}: now points at {physical}")
     report.seconds["total"] = time.perf_counter() - timer
     return report
+
+
+def physical_name(alias: str, config: IndexConfig) -> str:
+    """The physical collection a configuration builds behind ``alias``."""
+    return f"{alias}__{config.fingerprint}"
 
 
 def promote(store: VectorStore, alias: str, collection: str) -> None:

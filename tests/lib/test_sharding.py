@@ -181,3 +181,14 @@ def test_a_shard_reads_only_its_own_points(index, store):
     mine = store.read_index("sharded-docs", ("source_id",), flt=shard.point_filter())
     assert mine and {p["source_id"] for p in mine.values()} == {s for s in SOURCES if shard.contains(s)}
     assert len(mine) == len(docs([s for s in SOURCES if shard.contains(s)]))
+
+
+def test_a_run_for_a_few_changed_sources_builds_a_missing_collection_whole(index, store):
+    """A sensor run (source ids) that finds no live collection (first build, new model) syncs
+    every source instead: a collection of only the changed sources would never verify."""
+    chunks = docs(SOURCES)
+    outcome = index(chunks, source_ids=["doc-1", "doc-2"])
+    assert outcome.report.promoted and store.count("sharded-docs") == len(chunks)
+    assert outcome.scope == "all sources"
+    again = index(chunks, source_ids=["doc-1"])   # now live: the scope holds
+    assert again.scope == "1 source ids" and again.report.unchanged == len(docs(["doc-1"]))
