@@ -238,7 +238,7 @@ def cmd_rebuild(args) -> int:
     resources = _runtime()
     qdrant = resources["qdrant"]
     try:
-        qdrant.store()
+        qdrant.store().load_all()
     except StoreBusy:
         raise  # in use by another process, not broken: never move it aside
     except HelioError as exc:

@@ -8,7 +8,7 @@ here plus its extractor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
@@ -31,11 +31,14 @@ class Domain:
     chunker_version: str = CHUNKER_VERSION
     # golden-query recall@5 a build must reach to be promoted (see lib/golden.py)
     min_recall_at_5: float = 0.6
-    # where the domain's rows come from, shown on its extract asset in the UI
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"postgres", "s3"}))
     # the tables ("postgres/<table>") and object prefixes ("s3/<prefix>") it reads: source
     # nodes upstream of its extract asset, so the lineage runs from sources to collections
     sources: tuple[str, ...] = ()
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The systems the domain reads (``postgres``, ``s3``), shown on its extract asset."""
+        return frozenset(source.split("/", 1)[0] for source in self.sources)
 
     def collection(self, prefix: str = "helio") -> str:
         """The alias readers query, e.g. ``helio-products``."""

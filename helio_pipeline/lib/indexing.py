@@ -104,21 +104,20 @@ def index_domain(domain, all_chunks: list[Chunk], store, cached: CachedEmbedder,
     all_chunks = [c for c in all_chunks if scope.in_shard(c.source_id)]
     wanted = [c for c in all_chunks if scope.contains(c.source_id)]
     built: dict[int, int] = {}
-    complete = None
-    if shard is not None:
-        if builds is None:
-            raise ValueError("a sharded sync needs the shard record (ShardBuilds)")
+    if shard is not None and builds is None:
+        raise ValueError("a sharded sync needs the shard record (ShardBuilds)")
 
-        def complete(collection: str, points: int) -> bool:
-            generation = str(store.metadata(collection).get("created_at", ""))
-            if source_ids is None:  # a whole-shard sync knows its shard's point count
-                builds.record(collection, generation, shard, points, run_id)
-            built.update(builds.built(collection, generation, shard.count))
-            return len(built) == shard.count
+    def shard_complete(collection: str, points: int) -> bool:
+        generation = str(store.metadata(collection).get("created_at", ""))
+        if source_ids is None:  # a whole-shard sync knows its shard's point count
+            builds.record(collection, generation, shard, points, run_id)
+        built.update(builds.built(collection, generation, shard.count))
+        return len(built) == shard.count
 
     report = sync_collection(
         store, domain.name, alias, wanted, cached, index_config(domain, model),
-        payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope, complete=complete,
+        payload_indexes=domain.filter_fields, tenant_field=domain.tenant_field, scope=scope,
+        complete=shard_complete if shard is not None else None,
         protected_ids=set(protected_ids), max_delete_fraction=options.max_delete_fraction,
         allow_mass_delete=options.allow_mass_delete,
         verify=promotion_check(domain, store, all_chunks, model.dimensions, model, shard,

@@ -89,6 +89,9 @@ class VectorStore:
             raise ValueError("VectorStore.open needs a url or a path")
         return cls(open_local_client(path), f"local:{Path(path).resolve()}", **kwargs)
 
+    def load_all(self) -> None:
+        """Nothing to do: qdrant-client opens collections itself (the edge store loads lazily)."""
+
     # --- collections and aliases -------------------------------------------------------
     def exists(self, name: str) -> bool:
         return self.client.collection_exists(name)

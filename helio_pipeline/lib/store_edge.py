@@ -383,19 +383,36 @@ class EdgeVectorStore:
         return catalog
 
     def _load_shards(self) -> None:
-        recorded = self._catalog.get("qdrant_edge")
-        installed = edge_version()
+        """Check that every collection has its shard directory. Shards load on first use: a
+        run that touches one domain does not hold the other domains' points in memory."""
         for name in self._catalog["collections"]:
             path = self._shard_path(name)
             if not path.is_dir():
                 raise self._corrupt(f"collection {name} has no shard directory {path}")
-            try:
-                self._shards[name] = qe.EdgeShard.load(str(path))
-            except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
-                version = (f"; it was written by qdrant-edge-py {recorded}, this is {installed}"
-                           if recorded != installed else "")
-                raise self._corrupt(f"the shard {path} of collection {name} failed to load ({exc}){version}") from None
-        if recorded != installed:
+
+    def _loaded(self, physical: str):
+        shard = self._shards.get(physical)
+        if shard is not None:
+            return shard
+        with self._mutex:
+            if physical not in self._shards:
+                path = self._shard_path(physical)
+                try:
+                    self._shards[physical] = qe.EdgeShard.load(str(path))
+                except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
+                    recorded, installed = self._catalog.get("qdrant_edge"), edge_version()
+                    version = (f"; it was written by qdrant-edge-py {recorded}, this is {installed}"
+                               if recorded != installed else "")
+                    raise self._corrupt(f"the shard {path} of collection {physical} failed to load "
+                                        f"({exc}){version}") from None
+            return self._shards[physical]
+
+    def load_all(self) -> None:
+        """Load every shard now: a broken one raises here (``helio rebuild`` checks with it)."""
+        for name in list(self._catalog["collections"]):
+            self._loaded(name)
+        installed = edge_version()
+        if self._catalog.get("qdrant_edge") != installed:
             # Every shard loaded under the installed engine: record it, so the next
             # mismatch is measured from this version.
             self._catalog["qdrant_edge"] = installed
@@ -446,7 +463,7 @@ class EdgeVectorStore:
 
     def _shard(self, name: str):
         physical = self._physical(name)
-        return physical, self._shards[physical]
+        return physical, self._loaded(physical)
 
     def _flush(self, physical: str) -> None:
         self._shards[physical].flush()

@@ -7,7 +7,6 @@ a real job through Celery (eager mode: the tasks execute in this process, no bro
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil

@@ -19,7 +19,6 @@ import numpy as np
 from helio_pipeline.demo.seed import seed
 from helio_pipeline.lib.sharding import shard_keys
 from helio_pipeline.lib.stores import close_embedded_stores, open_store
-from tests.helpers import execute
 
 REPO = Path(__file__).resolve().parents[2]
 STAGES = ("extract", "chunks", "index")

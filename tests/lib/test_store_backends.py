@@ -622,9 +622,13 @@ def test_edge_broken_shard_is_a_clear_error(tmp_path):
     s.close()
     shard = root / "collections" / COLL
     (shard / "edge_config.json").write_text("{garbage")
+    store = EdgeVectorStore(root)  # shards load on first use: a domain's run never touches the others
     with pytest.raises(HelioError) as err:
-        EdgeVectorStore(root)
+        store.count(COLL)
     assert str(shard) in str(err.value) and "helio rebuild DOMAIN" in str(err.value)
+    with pytest.raises(HelioError, match="failed to load"):
+        store.load_all()
+    store.close()
 
     import shutil
     shutil.rmtree(shard)
