@@ -59,10 +59,14 @@ LOCK = ".lock"
 COLLECTIONS = "collections"
 RRF_K = 2  # Qdrant's default for Fusion.RRF (server and qdrant-client local mode alike)
 _SCROLL_PAGE = 2048
-# Every write reaches the shard's write-ahead log at once, and a process that dies replays it
-# on the next load. Flushing segments as well costs 20-150 ms whatever the batch size, so a
-# shard is flushed after a write only when its last flush is this old, and always before an
-# alias moves onto it, on close and at exit.
+# Collections are created without a write-ahead log: a WAL is replayed and held in memory
+# by every process that loads the shard (about half of what a loaded collection costs, see
+# bench/scale.py), and the index does not need one. A write is durable once its shard is
+# flushed: after a write when the last flush is this old, always before an alias moves onto
+# it, on close and at exit. What a killed process had not flushed, the next sync finds
+# missing and writes again (from the embedding cache: nothing is paid twice). Flushing costs
+# 20-150 ms whatever the batch size, hence the interval. Collections made by earlier versions
+# keep their WAL (the setting is fixed when a shard is created).
 FLUSH_INTERVAL_S = 1.0
 _DELETE_BATCH = 1000
 
@@ -471,7 +475,7 @@ class EdgeVectorStore:
         self._flushed_at[physical] = time.monotonic()
 
     def _written(self, physical: str) -> None:
-        """After a write: it is in the WAL; flush the segments if the last flush is old enough."""
+        """After a write: flush the segments if the last flush is old enough."""
         self._dirty.add(physical)
         if time.monotonic() - self._flushed_at.get(physical, 0.0) >= FLUSH_INTERVAL_S:
             self._flush(physical)
@@ -542,9 +546,13 @@ class EdgeVectorStore:
             if path.exists():  # left by a create or drop that did not finish: never in the catalog
                 shutil.rmtree(path)
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Vectors, sparse index and payload stay on disk (mmap, in the page cache when hot),
+            # not in the process's own memory: a run holding a large collection stays small.
             config = qe.EdgeConfig(
-                vectors={DENSE: qe.EdgeVectorParams(size=int(dimensions), distance=_DISTANCES[distance])},
-                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+                vectors={DENSE: qe.EdgeVectorParams(size=int(dimensions), distance=_DISTANCES[distance],
+                                                    memory=qe.Memory.Cold)},
+                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=qe.Memory.Cold)},
+                payload_memory=qe.Memory.Cold, wal_enabled=False,
             )
             shard = qe.EdgeShard.create(str(path), config)
             try:
