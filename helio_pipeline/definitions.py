@@ -33,11 +33,13 @@ def build_resources(wait_for_store: bool = True) -> dict:
     env = settings.env
     database = SourceDatabase(url=_secret("HELIO_DATABASE_URL"),
                               embedded_dir=str(settings.embedded_postgres_dir()))
+    shard_number, shard_number_by_domain = settings.collection_layout("HELIO_QDRANT_SHARD_NUMBER")
+    replication_factor, replication_factor_by_domain = settings.collection_layout("HELIO_QDRANT_REPLICATION_FACTOR")
     qdrant = QdrantResource(
         url=env("HELIO_QDRANT_URL"), api_key=_secret("QDRANT_API_KEY"), path=str(settings.qdrant_path()),
         embedded=env("HELIO_EMBEDDED_STORE", "edge"),
-        shard_number=int(env("HELIO_QDRANT_SHARD_NUMBER")) if env("HELIO_QDRANT_SHARD_NUMBER") else None,
-        replication_factor=int(env("HELIO_QDRANT_REPLICATION_FACTOR")) if env("HELIO_QDRANT_REPLICATION_FACTOR") else None,
+        shard_number=shard_number, shard_number_by_domain=shard_number_by_domain,
+        replication_factor=replication_factor, replication_factor_by_domain=replication_factor_by_domain,
         collection_prefix=env("HELIO_COLLECTION_PREFIX", "helio"),
         lock_wait_seconds=float(env("HELIO_STORE_WAIT_SECONDS", "600")) if wait_for_store else 0.0,
     )

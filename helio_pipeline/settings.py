@@ -48,3 +48,12 @@ def shard_counts() -> dict[str, int]:
     from helio_pipeline.lib.sharding import parse_shard_counts
 
     return parse_shard_counts(env("HELIO_SHARDS"), DOMAINS)
+
+
+def collection_layout(variable: str) -> tuple[int | None, dict[str, int]]:
+    """``HELIO_QDRANT_SHARD_NUMBER`` / ``HELIO_QDRANT_REPLICATION_FACTOR``: a number for every
+    collection, ``<domain>=<n>`` entries for one domain's, or both (``2,conversations=6``)."""
+    from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.lib.sharding import parse_per_domain
+
+    return parse_per_domain(env(variable), DOMAINS, variable, allow_default=True)

@@ -15,7 +15,7 @@ from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.objectstore import ObjectStore, open_object_store
 from helio_pipeline.lib.records import Sources
-from helio_pipeline.lib.stores import open_store
+from helio_pipeline.lib.stores import CollectionLayout, open_store
 
 
 class SourceDatabase(dg.ConfigurableResource):
@@ -61,8 +61,12 @@ class QdrantResource(dg.ConfigurableResource):
     path: str = ""
     embedded: str = "edge"
     collection_prefix: str = "helio"
+    # layout of each collection created on a Qdrant cluster; the *_by_domain maps override
+    # the defaults for a domain (None: the server's default)
     shard_number: Optional[int] = None
     replication_factor: Optional[int] = None
+    shard_number_by_domain: dict[str, int] = {}
+    replication_factor_by_domain: dict[str, int] = {}
     # embedded store held by another process (another run's): wait this long before failing
     lock_wait_seconds: float = 0.0
     _store = PrivateAttr(default=None)
@@ -71,7 +75,8 @@ class QdrantResource(dg.ConfigurableResource):
         if self._store is None:
             self._store = open_store(
                 url=self.url, api_key=self.api_key, path=self.path or settings.qdrant_path(), embedded=self.embedded,
-                shard_number=self.shard_number, replication_factor=self.replication_factor,
+                layout=CollectionLayout(self.shard_number, self.replication_factor,
+                                        dict(self.shard_number_by_domain), dict(self.replication_factor_by_domain)),
                 wait_seconds=self.lock_wait_seconds, log=log,
             )
         return self._store

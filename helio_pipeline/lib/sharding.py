@@ -122,25 +122,39 @@ class Scope:
         return ", ".join(parts) or "all sources"
 
 
-def parse_shard_counts(text: str | None, domains) -> dict[str, int]:
-    """``"conversations=8,products=4"`` → ``{"conversations": 8, "products": 4}``.
+def parse_per_domain(text: str | None, domains, variable: str,
+                     allow_default: bool = False) -> tuple[int | None, dict[str, int]]:
+    """``"conversations=8,products=4"`` → ``(None, {"conversations": 8, "products": 4})``.
 
-    Unknown domains and counts under 1 are refused with the offending entry named."""
+    With ``allow_default``, a bare number applies to every domain not named:
+    ``"2,conversations=6"`` → ``(2, {"conversations": 6})``. Unknown domains and numbers
+    under 1 are refused with ``variable`` and the offending entry named."""
+    default: int | None = None
     counts: dict[str, int] = {}
+    shape = ("[<default>,]" if allow_default else "") + "<domain>=<count>"
     for entry in (text or "").replace(";", ",").split(","):
         entry = entry.strip()
         if not entry:
             continue
         name, sep, value = entry.partition("=")
         name = name.strip()
-        if not sep or name not in domains:
-            raise ValueError(f"HELIO_SHARDS entry {entry!r}: expected <domain>=<count> with domain one of "
-                             f"{sorted(domains)}")
+        if not sep and allow_default:
+            name, value = None, entry
+        elif not sep or name not in domains:
+            raise ValueError(f"{variable} entry {entry!r}: expected {shape} with domain one of {sorted(domains)}")
         try:
             count = int(value)
         except ValueError:
             count = 0
         if count < 1:
-            raise ValueError(f"HELIO_SHARDS entry {entry!r}: the shard count must be a whole number >= 1")
-        counts[name] = count
-    return counts
+            raise ValueError(f"{variable} entry {entry!r}: the number must be a whole number >= 1")
+        if name is None:
+            default = count
+        else:
+            counts[name] = count
+    return default, counts
+
+
+def parse_shard_counts(text: str | None, domains) -> dict[str, int]:
+    """``HELIO_SHARDS`` (``"conversations=8,products=4"``): hash shards per named domain."""
+    return parse_per_domain(text, domains, "HELIO_SHARDS")[1]

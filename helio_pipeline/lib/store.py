@@ -16,6 +16,7 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy
+from helio_pipeline.lib.stores import CollectionLayout
 
 DENSE = "dense"
 SPARSE = "sparse"
@@ -65,12 +66,10 @@ def open_local_client(path: str | Path) -> QdrantClient:
 
 
 class VectorStore:
-    def __init__(self, client: QdrantClient, endpoint: str, shard_number: int | None = None,
-                 replication_factor: int | None = None):
+    def __init__(self, client: QdrantClient, endpoint: str, layout: CollectionLayout | None = None):
         self.client = client
         self.endpoint = endpoint
-        self.shard_number = shard_number
-        self.replication_factor = replication_factor
+        self.layout = layout or CollectionLayout()
 
     @classmethod
     def open(cls, url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
@@ -99,19 +98,23 @@ class VectorStore:
     def ensure_collection(self, name: str, dimensions: int, payload_indexes: dict[str, str],
                           tenant_field: str | None = None, distance: str = "Cosine",
                           metadata: dict | None = None) -> bool:
-        """Create ``name`` if missing (returns True when created) and its payload indexes."""
+        """Create ``name`` if missing (returns True when created) and its payload indexes.
+
+        A new collection is laid out (shards, replicas) by ``self.layout`` for the domain
+        named in ``metadata["domain"]``."""
         if self.exists(name):
             size = self.vector_size(name)
             if size != dimensions:
                 raise HelioError(f"collection {name} holds {size}-d vectors, the embedder makes {dimensions}-d")
             return False
+        shard_number, replication_factor = self.layout.for_domain((metadata or {}).get("domain"))
         try:
             self.client.create_collection(
                 name,
                 vectors_config={DENSE: models.VectorParams(size=dimensions, distance=models.Distance(distance))},
                 sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-                shard_number=self.shard_number,
-                replication_factor=self.replication_factor,
+                shard_number=shard_number,
+                replication_factor=replication_factor,
                 metadata=metadata,
             )
         except Exception:

@@ -12,6 +12,7 @@ behind another run's process (two shard runs of one domain, a backfill) instead 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -20,14 +21,33 @@ from helio_pipeline.lib.errors import StoreBusy
 EMBEDDED_BACKENDS = ("edge", "qdrant-local")
 
 
+@dataclass
+class CollectionLayout:
+    """How each collection created on a Qdrant cluster is laid out: ``shard_number`` pieces,
+    each held ``replication_factor`` times on different nodes. The ``*_by_domain`` maps
+    override the defaults for one domain (a big conversations collection gets more shards
+    than the rules). ``None`` leaves it to the server."""
+
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    shard_number_by_domain: dict[str, int] = field(default_factory=dict)
+    replication_factor_by_domain: dict[str, int] = field(default_factory=dict)
+
+    def for_domain(self, domain: str | None) -> tuple[int | None, int | None]:
+        """(shard_number, replication_factor) for a collection of ``domain``."""
+        return (self.shard_number_by_domain.get(domain, self.shard_number),
+                self.replication_factor_by_domain.get(domain, self.replication_factor))
+
+
 def open_store(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
-               embedded: str = "edge", shard_number: int | None = None, replication_factor: int | None = None,
+               embedded: str = "edge", layout: CollectionLayout | None = None,
                wait_seconds: float = 0.0, log: Callable[[str], None] = lambda msg: None):
+    """The store at ``url`` (a Qdrant server, where ``layout``, a ``CollectionLayout``, sets the
+    shards and replicas of each collection created) or the embedded one at ``path``."""
     from helio_pipeline.lib.store import VectorStore
 
     if url:
-        return VectorStore.open(url=url, api_key=api_key, shard_number=shard_number,
-                                replication_factor=replication_factor)
+        return VectorStore.open(url=url, api_key=api_key, layout=layout)
     if path is None:
         raise ValueError("open_store needs a url or a path")
     if embedded not in EMBEDDED_BACKENDS:

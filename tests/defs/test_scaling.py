@@ -172,8 +172,8 @@ def test_helm_values_env_is_what_the_definitions_read(tmp_path, monkeypatch):
     for item in deployment["env"]:
         monkeypatch.setenv(item["name"], item["value"])
     qdrant = build_resources()["qdrant"]
-    assert (qdrant.url, qdrant.shard_number, qdrant.replication_factor) == (
-        "http://qdrant.qdrant.svc.cluster.local:6333", 6, 2)
+    assert (qdrant.url, qdrant.shard_number, qdrant.shard_number_by_domain, qdrant.replication_factor) == (
+        "http://qdrant.qdrant.svc.cluster.local:6333", 3, {"conversations": 6}, 2)
     assert settings.shard_counts() == {"conversations": 8, "products": 4} | {
         name: 1 for name in settings.shard_counts() if name not in ("conversations", "products")}
     assert executor_from_env(embedded_store=qdrant.is_embedded) is dg.multiprocess_executor
@@ -430,23 +430,42 @@ def test_distributed_executors_refuse_the_embedded_store(monkeypatch, choice):
 # --- Qdrant cluster settings reach collection creation ----------------------------------
 
 
-def test_collections_are_created_with_the_configured_shards_and_replicas(monkeypatch):
-    """HELIO_QDRANT_SHARD_NUMBER / _REPLICATION_FACTOR -> QdrantResource -> create_collection."""
+def test_collections_are_created_with_the_configured_shards_and_replicas(monkeypatch, tmp_path):
+    """HELIO_QDRANT_SHARD_NUMBER / _REPLICATION_FACTOR -> build_resources -> QdrantResource ->
+    create_collection, per domain: the default for most, the override for the one named."""
     from qdrant_client import QdrantClient
 
-    from helio_pipeline.defs.resources import QdrantResource
+    from helio_pipeline.definitions import build_resources
 
-    created = []
+    created = {}
     original = QdrantClient.create_collection
 
     def spy(self, collection_name, *args, **kwargs):
-        created.append((collection_name, kwargs.get("shard_number"), kwargs.get("replication_factor")))
+        created[collection_name] = (kwargs.get("shard_number"), kwargs.get("replication_factor"))
         return original(self, collection_name, *args, **kwargs)
 
     monkeypatch.setattr(QdrantClient, "create_collection", spy)
-    store = QdrantResource(url=":memory:", shard_number=6, replication_factor=2).store()
-    assert store.ensure_collection("helio-products__test", 8, {"sku": "keyword"})
-    assert created == [("helio-products__test", 6, 2)]
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("HELIO_QDRANT_URL", ":memory:")
+    monkeypatch.setenv("HELIO_QDRANT_SHARD_NUMBER", "2, conversations=6")
+    monkeypatch.setenv("HELIO_QDRANT_REPLICATION_FACTOR", "rules=3")
+    store = build_resources()["qdrant"].store()
+    for domain in ("products", "conversations", "rules"):
+        assert store.ensure_collection(f"helio-{domain}__test", 8, {}, metadata={"domain": domain})
+    assert created == {"helio-products__test": (2, None), "helio-conversations__test": (6, None),
+                       "helio-rules__test": (2, 3)}
+
+
+def test_a_bad_collection_layout_names_the_variable_and_entry(monkeypatch, tmp_path):
+    from helio_pipeline.definitions import build_resources
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("HELIO_QDRANT_SHARD_NUMBER", "2,conversation=6")
+    with pytest.raises(ValueError, match="HELIO_QDRANT_SHARD_NUMBER entry 'conversation=6'"):
+        build_resources()
+    monkeypatch.setenv("HELIO_QDRANT_SHARD_NUMBER", "two")
+    with pytest.raises(ValueError, match="HELIO_QDRANT_SHARD_NUMBER entry 'two'"):
+        build_resources()
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -25,9 +25,19 @@ STAGES = ("extract", "chunks", "index")
 
 
 def collection_points(store, alias):
+    """{point id: (payload, dense vector)} of every point behind ``alias``."""
     records = store.retrieve(alias, list(store.read_index(alias)), with_vectors=True)
-    return {str(r.id): (r.payload, np.round(np.asarray(r.vector["dense"], dtype=np.float32), 5).tolist())
-            for r in records}
+    return {str(r.id): (r.payload, np.asarray(r.vector["dense"], dtype=np.float32)) for r in records}
+
+
+def assert_same_points(got: dict, expected: dict) -> None:
+    """Same ids, same payloads, same vectors (to float32 noise: a batch embeds the same text
+    with a different summation order than another batch)."""
+    assert sorted(got) == sorted(expected)
+    differing = [pid for pid in expected if got[pid][0] != expected[pid][0]]
+    assert not differing, [(got[pid][0], expected[pid][0]) for pid in differing[:3]]
+    far = [pid for pid in expected if not np.allclose(got[pid][1], expected[pid][1], atol=1e-5)]
+    assert not far, f"{len(far)} vectors differ, e.g. {expected[far[0]][0]['source_id'] if far else ''}"
 
 
 def test_shards_in_parallel_processes_equal_one_unsharded_run(kb, pg_url, bucket_url, s3_endpoint, tmp_path,
@@ -73,7 +83,8 @@ def test_shards_in_parallel_processes_equal_one_unsharded_run(kb, pg_url, bucket
     try:
         store = open_store(path=home / "qdrant", embedded="qdrant-local")
         sharded, whole = collection_points(store, "sharded-conversations"), collection_points(store, "whole-conversations")
-        assert len(whole) > 60 and sharded == whole
+        assert len(whole) > 60
+        assert_same_points(sharded, whole)
     finally:
         close_embedded_stores()
 

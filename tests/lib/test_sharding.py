@@ -14,7 +14,7 @@ from helio_pipeline.lib.errors import MassDeleteRefused
 from helio_pipeline.lib.indexing import IndexOptions, index_domain
 from helio_pipeline.lib.records import Chunk
 from helio_pipeline.lib.shard_builds import ShardBuilds
-from helio_pipeline.lib.sharding import Scope, Shard, parse_shard_counts, shard_keys, shard_of, sql_shard_predicate
+from helio_pipeline.lib.sharding import Scope, Shard, parse_per_domain, parse_shard_counts, shard_keys, shard_of, sql_shard_predicate
 
 IDS = [f"cliente-{i % 37}/conversa-{i}" for i in range(400)] + ["ação/orçamento-ç", "SKU-550W", "a/b/c"]
 
@@ -52,6 +52,10 @@ def test_partition_keys_and_configuration_are_checked():
         parse_shard_counts("produtos=4", domains)
     with pytest.raises(ValueError, match="'products=0'"):
         parse_shard_counts("products=0", domains)
+    with pytest.raises(ValueError, match="HELIO_SHARDS entry '4'"):
+        parse_shard_counts("4", domains)  # shards are asked for by name, never for every domain
+    assert parse_per_domain("2, conversations=6", domains, "X", allow_default=True) == (2, {"conversations": 6})
+    assert parse_per_domain("products=3", domains, "X", allow_default=True) == (None, {"products": 3})
 
 
 def test_a_scope_combines_source_ids_and_a_shard():
