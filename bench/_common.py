@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -11,7 +12,8 @@ from pathlib import Path
 
 @contextmanager
 def isolated_home(embedder: str = "local", keep: str | None = None):
-    """A fresh DAGSTER_HOME (embedded Postgres, Qdrant dir, snapshots); the server stops at exit."""
+    """A fresh DAGSTER_HOME (embedded Postgres, Qdrant dir, snapshots); the server stops at exit
+    and the directory is removed (unless it is ``keep``)."""
     home = Path(keep or tempfile.mkdtemp(prefix="helio-bench-"))
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["HELIO_EMBEDDER"] = embedder
@@ -23,6 +25,8 @@ def isolated_home(embedder: str = "local", keep: str | None = None):
         yield home
     finally:
         server.stop(force=True)
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 class Stopwatch:

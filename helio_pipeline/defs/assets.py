@@ -164,6 +164,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "embedder": f"{model.name}:{model.model}:{model.dimensions}",
             "embedding_seconds": round(report.seconds.get("embed", 0.0), 3),
             "upsert_seconds": round(report.seconds.get("upsert", 0.0), 3),
+            "optimize_seconds": round(report.seconds.get("optimize", 0.0), 3),
             "total_seconds": round(report.seconds.get("total", 0.0), 3),
             "rebuilt": report.rebuilt,
             "promoted": report.promoted,

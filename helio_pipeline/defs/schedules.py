@@ -3,7 +3,7 @@
 - ``kb_refresh`` materializes every unsharded domain in one run; each domain also has its
   own job, ``<domain>_refresh``, which sensors use to re-sync one domain.
 - A sharded domain's assets are partitioned, and Dagster runs one partition per run: its
-  refresh is one run per shard (``shard_run_requests``), which the run queue spreads over
+  refresh is one run per shard (``domain_run_requests``), which the run queue spreads over
   as many workers as the deployment allows.
 """
 

@@ -88,6 +88,10 @@ class VectorStore:
             raise ValueError("VectorStore.open needs a url or a path")
         return cls(open_local_client(path), f"local:{Path(path).resolve()}", **kwargs)
 
+    def optimize(self, name: str) -> bool:
+        """Nothing to do: a Qdrant server optimizes segments in the background."""
+        return False
+
     def load_all(self) -> None:
         """Nothing to do: qdrant-client opens collections itself (the edge store loads lazily)."""
 

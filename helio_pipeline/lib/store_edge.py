@@ -68,6 +68,25 @@ _SCROLL_PAGE = 2048
 # 20-150 ms whatever the batch size, hence the interval. Collections made by earlier versions
 # keep their WAL (the setting is fixed when a shard is created).
 FLUSH_INTERVAL_S = 1.0
+# Fresh writes land in an appendable segment, whose id tracker, payload indexes and sparse
+# index live in the process's heap (about 2.5 KB per point): a collection never reorganized
+# costs every process that loads it that much (1.2 GB of heap for 268k chunks in
+# bench/scale.py). After a sync's writes, optimize() turns them into immutable segments kept
+# on disk (about 0.2-0.5 KB of heap per point once loaded). No HNSW graph is built (m=0):
+# searches here are filtered by tenant or small enough for an exact scan, and graphs would
+# cost 1 s per thousand points. Segment sizes are set in points (the engine counts KB of
+# vector data, 1 KB = 256 floats): an appendable segment is converted from 4k points, and
+# merges stop at 32k, so an optimize costs the same memory and time however large the
+# collection grows.
+_HNSW = dict(m=0, ef_construct=100, full_scan_threshold=10_000)
+_CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
+
+
+def _optimizers(dimensions: int):
+    kb_per_point = dimensions * 4 / 1024
+    return qe.EdgeOptimizersConfig(indexing_threshold=max(1, int(_CONVERT_AT_POINTS * kb_per_point)),
+                                   max_segment_size=max(1, int(_SEGMENT_POINTS * kb_per_point)),
+                                   default_segment_number=4)
 _DELETE_BATCH = 1000
 
 _DISTANCES = {
@@ -553,6 +572,8 @@ class EdgeVectorStore:
                                                     memory=qe.Memory.Cold)},
                 sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=qe.Memory.Cold)},
                 payload_memory=qe.Memory.Cold, wal_enabled=False,
+                hnsw_config=qe.HnswIndexConfig(**_HNSW, memory=qe.Memory.Cold),
+                optimizers=_optimizers(int(dimensions)), id_tracker_memory=qe.Memory.Cold,
             )
             shard = qe.EdgeShard.create(str(path), config)
             try:
@@ -699,9 +720,9 @@ class EdgeVectorStore:
         return [_record(found[i]) for i in wanted if i in found]
 
     def optimize(self, name: str) -> bool:
-        """Build the collection's HNSW graphs and merge segments, blocking until done (not part of
-        VectorStore: a Qdrant server does this in the background, Edge only when asked). Worth
-        it for large collections; brute force plus payload indexes serve small ones well."""
+        """Turn fresh writes into immutable on-disk segments and merge small ones, blocking until
+        done (a Qdrant server does this in the background; Edge only when asked). The sync calls
+        it after its writes; returns whether anything changed."""
         physical, shard = self._shard(name)
         with self._mutex:
             changed = shard.optimize()
