@@ -123,7 +123,11 @@ def test_new_dimensions_rebuild_behind_the_alias_and_a_failing_golden_check_bloc
     message = [e for e in failed.all_events if e.is_step_failure][0].step_failure_data.error.message
     assert "recall@5" in message and "left on " + old in message
     assert kb.store.resolve("test-products") == old
-    assert kb.knowledge_base().search("Fabricante3 Modelo", domains=["products"], top_k=1)[0].source_id == "SKU-3"
+    # search still answers from the old collection (64-d queries, whatever the embedder is now).
+    # Only the sparse side knows "Fabricante3" (the weak 64-d static model may rank SKU-3 anywhere,
+    # and the other SKUs tie on "Modelo"): with RRF (k=2), a sparse rank 1 is always in the top 3.
+    hits = kb.knowledge_base().search("Fabricante3 Modelo", domains=["products"], top_k=3)
+    assert "SKU-3" in [h.source_id for h in hits]
 
     monkeypatch.setitem(DOMAINS, "products", dataclasses.replace(DOMAINS["products"], min_recall_at_5=0.5))
     result = kb.refresh(domains=["products"])
