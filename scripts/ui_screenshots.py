@@ -25,6 +25,8 @@ Steps (each prints a line; a failure names its step and exits 1):
 
    - ``asset-lineage.png``: ``/asset-groups`` (global asset lineage), all four groups expanded,
      top to bottom: sources (Postgres, S3) → extract → chunks → index (Qdrant);
+   - ``index-lineage.png``: ``/assets/<asset>?view=lineage&lineageScope=upstream``, the
+     ``--asset``'s own lineage from the tables and object prefixes it reads to its collection;
    - ``index-metadata.png``: ``/assets/<asset>?view=events&time=...``, the metadata of the
      ``--asset`` (default ``products_index``) materialization made by that run.
 7. Stops Chromium, ``dagster dev`` (its whole process group, run workers included) and the
@@ -473,6 +475,18 @@ def take_screenshots(chromium: str, port: int, out: Path, run_id: str, asset: st
                            f"all {len(names)} assets materialized in the lineage graph", timeout)
         browser.screenshot_when_still(lineage)
 
+        upstream = out / "index-lineage.png"
+        domain = asset.rsplit("_", 1)[0]
+        query = urllib.parse.urlencode({"view": "lineage", "lineageScope": "upstream", "lineageDepth": 5})
+        browser.open(f"{base}/assets/{asset}?{query}", *graph_size)
+        from helio_pipeline.defs.assets import source_key
+        from helio_pipeline.domains import DOMAINS as REGISTRY
+
+        sources = [source_key(source).path[-1] for source in REGISTRY[domain].sources]
+        browser.wait_until(f"{_includes_all(sources + [f'{domain}_{s}' for s in STAGES])} && {NO_SPINNER}",
+                           f"the upstream lineage of {asset} ({', '.join(sources)})", timeout)
+        browser.screenshot_when_still(upstream)
+
         metadata = out / "index-metadata.png"
         query = urllib.parse.urlencode({"view": "events", "time": timestamp})
         browser.open(f"{base}/assets/{asset}?{query}", *asset_size)
@@ -484,10 +498,10 @@ def take_screenshots(chromium: str, port: int, out: Path, run_id: str, asset: st
                 "a taller --asset-size shows all of it")
     finally:
         browser.close()
-    for path, size in ((lineage, graph_size), (metadata, asset_size)):
+    for path, size in ((lineage, graph_size), (upstream, graph_size), (metadata, asset_size)):
         if png_size(path) != size:
             raise StepFailed(f"{path} is {png_size(path)}, not the requested {size}")
-    return [lineage, metadata]
+    return [lineage, upstream, metadata]
 
 
 # --------------------------------------------------------------------------- main
@@ -535,8 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--asset", default="products_index", help="the index asset whose metadata is shown")
     parser.add_argument("--graph-size", type=parse_size, default=(1600, 820), metavar="WxH",
                         help="browser window for the lineage graph (default 1600x820: the whole graph, unscaled)")
-    parser.add_argument("--asset-size", type=parse_size, default=(1400, 1700), metavar="WxH",
-                        help="browser window for the asset's metadata (default 1400x1700: the whole table)")
+    parser.add_argument("--asset-size", type=parse_size, default=(1400, 1760), metavar="WxH",
+                        help="browser window for the asset's metadata (default 1400x1760: the whole table)")
     parser.add_argument("--port", type=int, default=0, help="webserver port (default: a free one)")
     parser.add_argument("--chromium", help="Chromium executable (default: chromium on PATH)")
     parser.add_argument("--run-timeout", type=float, default=1200, help="seconds to wait for the refresh run")

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "ui_screenshots.py"
 GRAPH_SIZE = (1500, 800)
-ASSET_SIZE = (1400, 1700)
+ASSET_SIZE = (1400, 1760)
 DOMAINS = ("products", "prices", "rules", "conversations")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
@@ -87,6 +87,16 @@ def test_lineage_graph_shows_every_asset_materialized(screenshots):
     # each of the 12 nodes has a green "Materialized" status row; a graph still loading has none
     green = sum(count for count, (r, g, b) in image.getcolors(maxcolors=1 << 22) if g - r > 12 and g - b > 6)
     assert green >= 12 * 1500, f"only {green} green pixels: the nodes do not all show 'Materialized'"
+
+
+def test_index_lineage_runs_from_its_sources(screenshots):
+    """The script waited until the page named the products tables/prefixes and the three stages;
+    the picture is the graph of those five nodes, three of them materialized (green)."""
+    out, _home, _log = screenshots
+    image = _image(out / "index-lineage.png", GRAPH_SIZE)
+    _assert_not_blank(image, "index-lineage.png")
+    green = sum(count for count, (r, g, b) in image.getcolors(maxcolors=1 << 22) if g - r > 12 and g - b > 6)
+    assert green >= 3 * 1500, f"only {green} green pixels: extract, chunks and index do not show 'Materialized'"
 
 
 def test_index_page_shows_the_metadata_table(screenshots):
