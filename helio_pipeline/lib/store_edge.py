@@ -82,12 +82,24 @@ _HNSW = dict(m=0, ef_construct=100, full_scan_threshold=10_000)
 _CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
 
 
-def _optimizers(dimensions: int):
-    kb_per_point = dimensions * 4 / 1024
-    return qe.EdgeOptimizersConfig(indexing_threshold=max(1, int(_CONVERT_AT_POINTS * kb_per_point)),
-                                   max_segment_size=max(1, int(_SEGMENT_POINTS * kb_per_point)),
-                                   default_segment_number=4)
 _DELETE_BATCH = 1000
+
+
+def _edge_config(dimensions: int, distance: str, wal_enabled: bool | None = None):
+    """A collection's engine settings, used to create it and each time it is loaded (so
+    collections made by earlier versions get today's segment settings; the WAL setting is
+    fixed at creation and left alone on load). Vectors, sparse index and payload stay on disk
+    (mmap, in the page cache when hot), not in the process's own memory."""
+    kb_per_point = dimensions * 4 / 1024
+    return qe.EdgeConfig(
+        vectors={DENSE: qe.EdgeVectorParams(size=dimensions, distance=_DISTANCES[distance], memory=qe.Memory.Cold)},
+        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=qe.Memory.Cold)},
+        payload_memory=qe.Memory.Cold, wal_enabled=wal_enabled, id_tracker_memory=qe.Memory.Cold,
+        hnsw_config=qe.HnswIndexConfig(**_HNSW, memory=qe.Memory.Cold),
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=max(1, int(_CONVERT_AT_POINTS * kb_per_point)),
+                                           max_segment_size=max(1, int(_SEGMENT_POINTS * kb_per_point)),
+                                           default_segment_number=4),
+    )
 
 _DISTANCES = {
     "Cosine": qe.Distance.Cosine,
@@ -420,8 +432,14 @@ class EdgeVectorStore:
         with self._mutex:
             if physical not in self._shards:
                 path = self._shard_path(physical)
+                entry = self._catalog["collections"].get(physical, {})
                 try:
-                    self._shards[physical] = qe.EdgeShard.load(str(path))
+                    try:
+                        # today's segment settings, also for collections made by earlier versions
+                        config = _edge_config(int(entry["dimensions"]), entry.get("distance", "Cosine"))
+                        self._shards[physical] = qe.EdgeShard.load(str(path), config)
+                    except Exception:  # noqa: BLE001 - settings it refuses: load it as it is
+                        self._shards[physical] = qe.EdgeShard.load(str(path))
                 except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
                     recorded, installed = self._catalog.get("qdrant_edge"), edge_version()
                     version = (f"; it was written by qdrant-edge-py {recorded}, this is {installed}"
@@ -565,17 +583,7 @@ class EdgeVectorStore:
             if path.exists():  # left by a create or drop that did not finish: never in the catalog
                 shutil.rmtree(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Vectors, sparse index and payload stay on disk (mmap, in the page cache when hot),
-            # not in the process's own memory: a run holding a large collection stays small.
-            config = qe.EdgeConfig(
-                vectors={DENSE: qe.EdgeVectorParams(size=int(dimensions), distance=_DISTANCES[distance],
-                                                    memory=qe.Memory.Cold)},
-                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=qe.Memory.Cold)},
-                payload_memory=qe.Memory.Cold, wal_enabled=False,
-                hnsw_config=qe.HnswIndexConfig(**_HNSW, memory=qe.Memory.Cold),
-                optimizers=_optimizers(int(dimensions)), id_tracker_memory=qe.Memory.Cold,
-            )
-            shard = qe.EdgeShard.create(str(path), config)
+            shard = qe.EdgeShard.create(str(path), _edge_config(int(dimensions), distance, wal_enabled=False))
             try:
                 for field, kind in indexes.items():
                     schema = _INDEX_TYPES[kind]

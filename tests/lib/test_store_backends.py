@@ -741,3 +741,40 @@ def test_edge_optimize_keeps_a_loaded_collection_out_of_the_heap(tmp_path):
     print("heap KB after loading 20k points:", heap)
     # as written: ~2.5 KB of heap per point (id tracker, payload and sparse indexes in RAM)
     assert heap["optimized"] * 3 < heap["as-written"], heap
+
+
+def test_edge_collections_made_by_earlier_versions_get_todays_segment_settings(tmp_path):
+    """A shard created with the engine's defaults (as earlier versions did: HNSW graphs, a WAL)
+    is loaded with today's settings (no graph, bounded segments), keeps its WAL setting, and
+    takes writes as before."""
+    import shutil
+
+    import qdrant_edge as qe
+
+    root = tmp_path / "edge"
+    s = EdgeVectorStore(root)
+    _create(s)
+    s.close()
+    shard_dir = root / "collections" / COLL
+    shutil.rmtree(shard_dir)
+    old = qe.EdgeShard.create(str(shard_dir), qe.EdgeConfig(
+        vectors={"dense": qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine)},
+        sparse_vectors={"sparse": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}))
+    old.close()
+    assert json.loads((shard_dir / "edge_config.json").read_text()).get("hnsw_config") is None
+
+    s = EdgeVectorStore(root)
+    try:
+        _fill(s)
+        s.optimize(COLL)
+        assert s.count(COLL) == N
+    finally:
+        s.close()
+    config = json.loads((shard_dir / "edge_config.json").read_text())
+    assert config["hnsw_config"]["m"] == 0 and config["optimizers"]["max_segment_size"] > 0
+    assert (shard_dir / "wal").is_dir()
+    s = EdgeVectorStore(root)
+    try:
+        assert s.count(COLL) == N and s.retrieve(COLL, [POINTS[3].id])[0].payload == POINTS[3].payload
+    finally:
+        s.close()
