@@ -45,6 +45,17 @@ def domain_run_requests(domain: str, shards: int, run_key: str | None, source_id
     return requests
 
 
+def shard_config(domain: str, shards: int) -> dg.PartitionedConfig:
+    """Every run of one shard of ``domain`` is tagged ``helio/kb=<domain>/<shard key>``, however
+    it was launched (schedule, sensor, UI, ``dagster job backfill``): the run queue's
+    per-value limit lets different shards run at once and never two runs of one shard."""
+    return dg.PartitionedConfig(
+        partitions_def=dg.StaticPartitionsDefinition(shard_keys(shards)),
+        run_config_for_partition_key_fn=lambda key: {},
+        tags_for_partition_key_fn=lambda key: {"helio/kb": f"{domain}/{key}"},
+    )
+
+
 def build_jobs(shards: dict[str, int]) -> list:
     unsharded = [name for name in DOMAINS if shards.get(name, 1) == 1]
     jobs = [dg.define_asset_job(
@@ -52,6 +63,7 @@ def build_jobs(shards: dict[str, int]) -> list:
         description=f"Extract, chunk and sync the {name} KB" + (
             f" (one run per shard: {shards[name]} partitions)." if shards.get(name, 1) > 1 else "."),
         tags={"helio/kb": name},
+        **({"config": shard_config(name, shards[name])} if shards.get(name, 1) > 1 else {}),
     ) for name in DOMAINS]
     if unsharded:
         jobs.append(dg.define_asset_job(

@@ -126,6 +126,27 @@ def test_run_tag_limits_let_shards_of_a_domain_run_side_by_side(tmp_path, monkey
         assert not counter.is_blocked(SimpleNamespace(tags={"helio/kb": "rules"})), path
 
 
+def test_a_cli_backfill_tags_each_shard_run_with_its_shard(tmp_path):
+    """``dagster job backfill`` of a sharded domain's job queues one run per shard, each tagged
+    helio/kb=<domain>/<shard>, so the per-value run limit lets them run side by side."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: QueuedRunCoordinator\n")
+    env = {**__import__("os").environ, "DAGSTER_HOME": str(home), "HELIO_SHARDS": "conversations=3",
+           "HELIO_EMBEDDER": "static", "PYTHONPATH": str(ROOT)}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    done = subprocess.run([dagster, "job", "backfill", "-m", "tests.e2e.sharded_location", "-j",
+                           "conversations_refresh", "--all", "--noprompt"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+    assert sorted(r.tags["helio/kb"] for r in runs) == [f"conversations/shard-{i}-of-3" for i in range(3)]
+    assert all(r.status == dg.DagsterRunStatus.QUEUED for r in runs)  # queued: the daemon would launch them
+
+
 def _camel_to_snake(value):
     if isinstance(value, dict):
         return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower() if k != "applyLimitPerUniqueValue" else k:
