@@ -47,7 +47,7 @@ def domain_run_requests(domain: str, shards: int, run_key: str | None, source_id
 
 def shard_config(domain: str, shards: int) -> dg.PartitionedConfig:
     """Every run of one shard of ``domain`` is tagged ``helio/kb=<domain>/<shard key>``, however
-    it was launched (schedule, sensor, UI, ``dagster job backfill``): the run queue's
+    the job was launched (schedule, sensor, a job backfill from the UI or the CLI): the run queue's
     per-value limit lets different shards run at once and never two runs of one shard."""
     return dg.PartitionedConfig(
         partitions_def=dg.StaticPartitionsDefinition(shard_keys(shards)),

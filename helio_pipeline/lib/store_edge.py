@@ -101,6 +101,7 @@ def _edge_config(dimensions: int, distance: str, wal_enabled: bool | None = None
                                            default_segment_number=4),
     )
 
+
 _DISTANCES = {
     "Cosine": qe.Distance.Cosine,
     "Euclid": qe.Distance.Euclid,
