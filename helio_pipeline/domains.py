@@ -34,6 +34,8 @@ class Domain:
     # the tables ("postgres/<table>") and object prefixes ("s3/<prefix>") it reads: source
     # nodes upstream of its extract asset, so the lineage runs from sources to collections
     sources: tuple[str, ...] = ()
+    # its extractor removes personal data (e-mails, CPFs, phones) and counts what it removed
+    redacts_personal_data: bool = False
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -87,6 +89,7 @@ DOMAINS: dict[str, Domain] = {
             tenant_field="owner_id",
             chunker_version=f"{CHUNKER_VERSION}.c2.redact{REDACTOR_VERSION}",
             sources=("postgres/conversation_history", "s3/conversations"),
+            redacts_personal_data=True,
         ),
     )
 }

@@ -94,7 +94,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "rows_per_source": dg.MetadataValue.json(ex.rows_per_source),
             "skipped": len(ex.skipped),
             "quarantined": len(ex.quarantined),
-            "redacted": dg.MetadataValue.json(ex.redactions),
+            **({"redacted": dg.MetadataValue.json(ex.redactions)} if domain.redacts_personal_data else {}),
             "problems": dg.MetadataValue.md(_problems_table([p.as_dict() for p in ex.skipped + ex.quarantined])),
         })
 
@@ -149,7 +149,8 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "rows_per_source": dg.MetadataValue.json(summary.get("rows_per_source", {})),
             "rows_skipped": len(summary.get("skipped", [])),
             "lines_quarantined": len(summary.get("quarantined", [])),
-            "personal_data_redacted": dg.MetadataValue.json(summary.get("redactions", {})),
+            **({"personal_data_redacted": dg.MetadataValue.json(summary.get("redactions", {}))}
+               if domain.redacts_personal_data else {}),
             "skipped_and_why": dg.MetadataValue.md(_problems_table(problems)),
             "chunks": outcome.chunks,
             "new": report.new, "changed": report.changed, "unchanged": report.unchanged,

@@ -68,6 +68,8 @@ def test_personal_data_is_redacted_before_snapshot_embedding_and_payload(kb):
     result = kb.refresh(domains=["conversations"])
     meta = kb.index_metadata(result, "conversations")
     assert meta["personal_data_redacted"]["EMAIL"] > 0 and meta["personal_data_redacted"]["CPF"] > 0
+    # only the domain that redacts reports it (an empty count elsewhere would read as "none found")
+    assert "personal_data_redacted" not in kb.index_metadata(kb.refresh(domains=["rules"]), "rules")
     texts = [p["text"] for p in kb.store.read_index("test-conversations", ("text",)).values()]
     snapshot = pd.read_parquet(kb.tmp / "snapshots" / "conversations_extract.parquet")
     for text in texts + list(snapshot["content"]):
