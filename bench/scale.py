@@ -30,6 +30,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -128,8 +129,6 @@ def launch(job_name: str, partition: str | None = None) -> tuple[dict, float, fl
     """Run one job in a child process; returns (index metadata per domain, seconds, peak RSS MB,
     peak anonymous RSS MB). Peak RSS counts the pages of the embedded store's memory-mapped
     files the run touched (the OS can drop those); anonymous RSS is the process's own heap."""
-    import threading
-
     started = time.perf_counter()
     command = [sys.executable, __file__, "--run-job", job_name] + (["--partition", partition] if partition else [])
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)

@@ -457,6 +457,9 @@ def _includes_all(words) -> str:
 def take_screenshots(chromium: str, port: int, out: Path, run_id: str, asset: str, timestamp: str,
                      graph_size: tuple[int, int], asset_size: tuple[int, int], workdir: Path,
                      timeout: float) -> list[Path]:
+    from helio_pipeline.defs.assets import source_key
+    from helio_pipeline.domains import DOMAINS as REGISTRY
+
     base = f"http://127.0.0.1:{port}"
     graphql(port, "mutation { setNuxSeen }")  # no "join the community" dialog over the pictures
     browser = Browser(chromium, *graph_size, workdir)
@@ -477,12 +480,9 @@ def take_screenshots(chromium: str, port: int, out: Path, run_id: str, asset: st
 
         upstream = out / "index-lineage.png"
         domain = asset.rsplit("_", 1)[0]
+        sources = [source_key(source).path[-1] for source in REGISTRY[domain].sources]
         query = urllib.parse.urlencode({"view": "lineage", "lineageScope": "upstream", "lineageDepth": 5})
         browser.open(f"{base}/assets/{asset}?{query}", *graph_size)
-        from helio_pipeline.defs.assets import source_key
-        from helio_pipeline.domains import DOMAINS as REGISTRY
-
-        sources = [source_key(source).path[-1] for source in REGISTRY[domain].sources]
         browser.wait_until(f"{_includes_all(sources + [f'{domain}_{s}' for s in STAGES])} && {NO_SPINNER}",
                            f"the upstream lineage of {asset} ({', '.join(sources)})", timeout)
         browser.screenshot_when_still(upstream)

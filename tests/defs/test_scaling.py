@@ -7,6 +7,7 @@ a real job through Celery (eager mode: the tasks execute in this process, no bro
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -134,7 +135,7 @@ def test_a_cli_backfill_tags_each_shard_run_with_its_shard(tmp_path):
     (home / "dagster.yaml").write_text(
         "telemetry:\n  enabled: false\n"
         "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: QueuedRunCoordinator\n")
-    env = {**__import__("os").environ, "DAGSTER_HOME": str(home), "HELIO_SHARDS": "conversations=3",
+    env = {**os.environ, "DAGSTER_HOME": str(home), "HELIO_SHARDS": "conversations=3",
            "HELIO_EMBEDDER": "static", "PYTHONPATH": str(ROOT)}
     dagster = str(Path(sys.executable).with_name("dagster"))
     done = subprocess.run([dagster, "job", "backfill", "-m", "tests.e2e.sharded_location", "-j",
