@@ -5,90 +5,215 @@
     POST /memory  {"owner_id", "correlation_id", "query", "recent", "k"}
     GET  /health
 
-Bad requests (empty or oversized query, unknown domain or filter field, top_k out of range,
-control characters) get a 422 with the reason, never a 500 or a full scan.
+With keys configured (lib/apikeys.py), /search and /memory need one (``Authorization: Bearer``
+or ``X-API-Key``): 401 without a valid key, 403 for a scope it lacks or another owner's data.
+A key bound to an owner reads that owner only, whatever the request names.
+
+Every error body is ``{"detail": "<reason>"}``, as the OpenAPI schema says: 422 for a bad
+request (empty or oversized query, unknown domain or filter field, top_k out of range, control
+characters), 400 for a body that is not readable JSON, 503 when a source is unreachable.
 """
 
 from __future__ import annotations
 
-import json
 import time
+import unicodedata
+from typing import Any, Literal
 
-from fastapi import FastAPI, Query, Request
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from starlette.exceptions import HTTPException
 
+from helio_pipeline.domains import DOMAINS
+from helio_pipeline.lib.apikeys import (
+    LOCAL_ACCESS, ApiKey, KeyRejected, KeyRing, ScopeDenied, authorize_search, scope_for,
+)
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable
-from helio_pipeline.lib.filters import QueryError
-from helio_pipeline.lib.retrieval import MAX_TOP_K, KnowledgeBase
+from helio_pipeline.lib.filters import QueryError, parse_filter_args
+from helio_pipeline.lib.retrieval import MAX_QUERY_CHARS, MAX_TOP_K, KnowledgeBase
+
+DomainName = Literal[tuple(DOMAINS)]
+TENANT_FIELDS = {name: d.tenant_field for name, d in DOMAINS.items()}
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+def _errors(*codes: int) -> dict:
+    reasons = {
+        400: "the body is not readable JSON (not UTF-8, or nested too deeply)",
+        401: "no API key, or an unknown one (when the server has keys configured)",
+        403: "the key lacks the scope this needs, or is bound to another owner",
+        422: "the request is invalid; detail says why",
+        503: "a source (PostgreSQL, Qdrant, an embedding API) is unreachable",
+    }
+    return {code: {"model": ErrorBody, "description": reasons[code]} for code in codes}
+
+
+def _check_text(value: str | None, allow_layout: bool = False) -> str | None:
+    """Control characters and lone surrogates (which no database or engine can store) are refused."""
+    for char in value or "":
+        category = unicodedata.category(char)
+        if category == "Cs" or (category == "Cc" and not (allow_layout and char in "\t\n\r")):
+            raise ValueError(f"contains {'a lone surrogate' if category == 'Cs' else 'a control character'} "
+                             f"({ascii(char)})")
+    return value
 
 
 class MemoryRequest(BaseModel):
-    owner_id: str = Field(min_length=1)
-    correlation_id: str = Field(min_length=1)
-    query: str = ""
-    recent: int = Field(20, ge=0, le=200)
-    k: int = Field(5, ge=0, le=MAX_TOP_K)
+    model_config = ConfigDict(extra="forbid")
+
+    owner_id: str | None = Field(None, min_length=1, max_length=200,
+                                 description="required unless the API key is bound to an owner")
+    correlation_id: str = Field(min_length=1, max_length=200)
+    query: str = Field("", max_length=MAX_QUERY_CHARS)
+    recent: StrictInt = Field(20, ge=0, le=200)
+    k: StrictInt = Field(5, ge=0, le=MAX_TOP_K)
+
+    @field_validator("owner_id", "correlation_id")
+    @classmethod
+    def _plain_id(cls, value):
+        return _check_text(value)
+
+    @field_validator("query")
+    @classmethod
+    def _plain_query(cls, value):
+        return _check_text(value, allow_layout=True)
 
 
-def _parse_filters(items: list[str], owner_id: str | None) -> dict:
-    filters: dict = {}
-    for item in items:
-        field, sep, raw = item.partition("=")
-        if not sep or not field:
-            raise QueryError(f"filter {item!r}: use field=value")
-        try:
-            filters[field] = json.loads(raw)
-        except json.JSONDecodeError:
-            filters[field] = raw
-    if owner_id:
-        filters["owner_id"] = owner_id
-    return filters
+class HitOut(BaseModel):
+    domain: str
+    source_id: str | None
+    score: float
+    text: str
+    payload: dict[str, Any]
 
 
-def create_app(kb: KnowledgeBase) -> FastAPI:
+class SearchOut(BaseModel):
+    hits: list[HitOut]
+    per_domain: dict[str, list[str | None]]
+    notes: list[str]
+    query_embedding_time_ms: float
+    search_time_ms: float
+    total_time_ms: float
+
+
+class MemoryOut(BaseModel):
+    items: list[dict[str, Any]]
+    total_time_ms: float
+
+
+class HealthOut(BaseModel):
+    status: str
+    points: dict[str, int | None]
+    database: bool
+
+
+def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    safe = message.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate cannot be sent
+    return JSONResponse(status_code=status, content={"detail": safe}, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def create_app(kb: KnowledgeBase, keys: KeyRing | None = None) -> FastAPI:
+    """The API over ``kb``. Without ``keys`` every request is allowed: ``helio serve`` only
+    does that on a loopback address."""
     app = FastAPI(title="Helio KB", version="1", description="Retrieval for the Hélio assistant.")
+    bearer = HTTPBearer(auto_error=False, description="an API key (helio apikey create)")
+    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (helio apikey create)")
+
+    def caller(credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+               api_key: str | None = Security(header)) -> ApiKey:
+        if keys is None:
+            return LOCAL_ACCESS
+        return keys.verify(api_key or (credentials.credentials if credentials else None))
+
+    def tenant_reader(key: ApiKey = Depends(caller)) -> ApiKey:
+        key.require(scope_for(tenant_data=True))  # before the body is read: 403, not 422
+        return key
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(KeyRejected)
+    async def unauthenticated(request: Request, exc: KeyRejected):
+        return _error(401, str(exc), {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(ScopeDenied)
+    async def forbidden(request: Request, exc: ScopeDenied):
+        return _error(403, str(exc))
 
     @app.exception_handler(QueryError)
     async def bad_request(request: Request, exc: QueryError):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        return _error(422, str(exc))
 
     @app.exception_handler(SourceUnavailable)
     async def unavailable(request: Request, exc: SourceUnavailable):
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
+        return _error(503, str(exc))
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def database_down(request: Request, exc: sa.exc.OperationalError):
+        return _error(503, "the source database is unreachable")
 
     @app.exception_handler(HelioError)
     async def helio_error(request: Request, exc: HelioError):
-        return JSONResponse(status_code=500, content={"detail": str(exc)})
+        return _error(500, str(exc))
 
     @app.get("/health")
-    def health() -> dict:
+    def health() -> HealthOut:
         collections = {}
-        for name in ("products", "prices", "rules", "conversations"):
-            alias = f"{kb.prefix}-{name}"
+        for name, domain in DOMAINS.items():
+            alias = domain.collection(kb.prefix)
             collections[name] = kb.store.count(alias) if kb.store.exists(alias) else None
-        return {"status": "ok", "points": collections, "database": kb.engine is not None}
+        return HealthOut(status="ok", points=collections, database=kb.engine is not None)
 
-    @app.get("/search")
-    def search(q: str = Query(..., max_length=100_000), domain: list[str] | None = Query(None),
-               top_k: int = 5, mode: str = "hybrid", available_only: bool = False,
-               filter: list[str] = Query(default_factory=list), owner_id: str | None = None) -> dict:
+    @app.get("/search", responses=_errors(401, 403, 422, 503))
+    def search(q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS),
+               domain: list[DomainName] | None = Query(None),
+               top_k: int = Query(5, ge=1, le=MAX_TOP_K),
+               mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
+               available_only: bool = False,
+               filter: list[str] = Query(default_factory=list, description='field=value, e.g. power_w={"gte":50000}'),
+               owner_id: str | None = Query(None, min_length=1, max_length=200,
+                                            description="the owner whose conversations to search"),
+               key: ApiKey = Depends(caller)) -> SearchOut:
         started = time.perf_counter()
-        response = kb.query(q, domains=domain or None, top_k=top_k, filters=_parse_filters(filter, owner_id) or None,
+        filters = authorize_search(key, domain, parse_filter_args(filter), owner_id, TENANT_FIELDS)
+        response = kb.query(q, domains=domain or None, top_k=top_k, filters=filters or None,
                             mode=mode, available_only=available_only)
-        return {
-            "hits": [h.as_dict() for h in response.hits],
-            "per_domain": {d: [h.source_id for h in hits] for d, hits in response.per_domain.items()},
-            "notes": response.notes,
-            "query_embedding_time_ms": round(response.query_embedding_time_ms, 3),
-            "search_time_ms": round(response.search_time_ms, 3),
-            "total_time_ms": round((time.perf_counter() - started) * 1000, 3),
-        }
+        return SearchOut(
+            hits=[h.as_dict() for h in response.hits],
+            per_domain={d: [h.source_id for h in hits] for d, hits in response.per_domain.items()},
+            notes=response.notes,
+            query_embedding_time_ms=round(response.query_embedding_time_ms, 3),
+            search_time_ms=round(response.search_time_ms, 3),
+            total_time_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
 
-    @app.post("/memory")
-    def memory(body: MemoryRequest) -> dict:
+    @app.post("/memory", responses=_errors(400, 401, 403, 422, 503))
+    def memory(body: MemoryRequest, key: ApiKey = Depends(tenant_reader)) -> MemoryOut:
         started = time.perf_counter()
-        items = kb.memory(body.owner_id, body.correlation_id, body.query, body.recent, body.k)
-        return {"items": items, "total_time_ms": round((time.perf_counter() - started) * 1000, 3)}
+        owner = key.owner_for(body.owner_id)
+        if owner is None:
+            raise QueryError("owner_id is required")
+        items = kb.memory(owner, body.correlation_id, body.query, body.recent, body.k)
+        return MemoryOut(items=items, total_time_ms=round((time.perf_counter() - started) * 1000, 3))
 
     return app

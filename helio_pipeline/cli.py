@@ -3,11 +3,15 @@
     helio demo                  embedded Postgres + seed + index all four KBs + sample questions
     helio seed [--products N]   load the demo data (idempotent)
     helio refresh               materialize every asset (the nightly job, now)
+                                [--allow-mass-delete DOMAIN|all: past the mass-delete guard]
+    helio runs [release RUN_ID] runs holding the KB pool slots; free one whose process is gone
     helio search "QUERY"        query the knowledge bases
     helio memory "QUERY" ...    conversation memory for one owner and conversation
     helio serve                 HTTP API for the assistant
+    helio apikey create ...     an API key for helio serve (printed once; only its hash is stored)
     helio rollback DOMAIN       point a domain's alias back at its previous collection
     helio rebuild DOMAIN|all    re-index from the sources (a broken embedded store is moved aside)
+                                [--force: also rebuild live collections, e.g. with damaged vectors]
     helio cache stats|prune     inspect or prune the embedding cache
     helio quarantine            list the latest skipped rows and quarantined lines
 """
@@ -40,7 +44,7 @@ def _runtime():
     from helio_pipeline.defs.resources import KnowledgeBaseResource
 
     # the CLI runs jobs in its own process: a store held by another process fails at once
-    resolved = {name: resource.process_config_and_initialize()
+    resolved = {name: _initialized(resource)
                 for name, resource in build_resources(wait_for_store=False).items()
                 if name in ("database", "objects", "qdrant", "embedder")}
     resolved["knowledge_base"] = KnowledgeBaseResource(qdrant=resolved["qdrant"], embedder=resolved["embedder"],
@@ -48,23 +52,67 @@ def _runtime():
     return resolved
 
 
+_RESOURCE_INSTANCE = []
+
+
+def _initialized(resource):
+    """``resource.process_config_and_initialize()``, on one instance kept for the process: the
+    throwaway instance Dagster would make for each call is garbage-collected mid-run, and its
+    in-memory SQLite then logs "Cannot operate on a closed database" tracebacks."""
+    import dagster as dg
+    from dagster._config.post_process import post_process_config
+
+    if not _RESOURCE_INSTANCE:
+        _RESOURCE_INSTANCE.append(dg.DagsterInstance.ephemeral())
+    config = post_process_config(resource._config_schema.config_type, resource._convert_to_config_dictionary())
+    if not config.success:
+        raise dg.DagsterInvalidConfigError("Errors while initializing resource", config.errors, config)
+    context = dg.build_init_resource_context(config=config.value, instance=_RESOURCE_INSTANCE[0])
+    return resource.from_resource_context(context, nested_resources=resource.nested_resources)
+
+
 def _run_job(job_name: str, run_config: dict | None = None, asset_selection: list[str] | None = None,
              partition_key: str | None = None):
+    """Run a job in this process. First, a run killed earlier (SIGKILL) that still holds a pool
+    slot this run needs is failed and its slot freed; a live run holding one is named, with how
+    to release it, and waited for. However this run ends (done, failed, Ctrl-C or SIGTERM, even
+    while it waits for a slot), it is over afterwards and holds no slot."""
+    import signal
+
     import dagster as dg
+    from dagster._core.utils import make_new_run_id
 
     from helio_pipeline.definitions import build_definitions
+    from helio_pipeline.defs import runs
 
     instance = dg.DagsterInstance.get()  # the same DAGSTER_HOME that `dagster dev` shows
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     job = build_definitions().resolve_job_def(job_name)  # from the environment as it is now
     selection = [dg.AssetKey(key) for key in asset_selection] if asset_selection else None
-    return job.execute_in_process(instance=instance, run_config=config, raise_on_error=False,
-                                  asset_selection=selection, partition_key=partition_key)
+    runs.wait_for_pools(instance, runs.job_pools(job, selection), settings.store_wait_seconds(),
+                        say=lambda line: print(f"      {line}", flush=True))
+    run_id = make_new_run_id()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with runs.InterruptWatchdog() as watchdog:
+            result = job.execute_in_process(instance=instance, run_config=config, raise_on_error=False,
+                                            asset_selection=selection, partition_key=partition_key,
+                                            run_id=run_id, tags=runs.process_tags())
+    finally:
+        # Dagster leaves SIGTERM on SIGINT's handler, which is "ignore" under nohup or `&`
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+        runs.end_run(instance, run_id, "the helio process ended before the run did")
+    if watchdog.fired or runs.was_interrupted(result):
+        raise KeyboardInterrupt(f"run {run_id} stopped and marked failed; it holds no pool slot")
+    return result
 
 
-def _refresh(domains: list[str] | None = None):
+def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = frozenset()):
     """Materialize the given domains (all by default) like the nightly schedules would: one run
     for the unsharded ones, one run per shard of each sharded one. Returns the results.
+    ``allow_mass_delete``: domains whose index may delete past the mass-delete guard.
 
     A successful refresh of every domain covers every catalog change logged before it began:
     those change-log rows are dropped, so the change sensor does not re-sync them again."""
@@ -78,14 +126,20 @@ def _refresh(domains: list[str] | None = None):
     covered = last_change_id(engine)
     domains = domains or sorted(DOMAINS)
     unsharded = [d for d in domains if shards.get(d, 1) == 1]
+
+    def index_config(names: list[str]) -> dict | None:
+        allowed = {f"{d}_index": {"config": {"allow_mass_delete": True}} for d in names if d in allow_mass_delete}
+        return {"ops": allowed} if allowed else None
+
     results = []
     if unsharded:
-        results.append(_run_job("kb_refresh", asset_selection=[f"{d}_{stage}" for d in unsharded
-                                                               for stage in ("extract", "chunks", "index")]))
+        results.append(_run_job("kb_refresh", index_config(unsharded),
+                                asset_selection=[f"{d}_{stage}" for d in unsharded
+                                                 for stage in ("extract", "chunks", "index")]))
     for domain in domains:
         for key in shard_keys(shards[domain]) if shards.get(domain, 1) > 1 else []:
             print(f"      {domain} {key} ...")
-            results.append(_run_job(f"{domain}_refresh", partition_key=key))
+            results.append(_run_job(f"{domain}_refresh", index_config([domain]), partition_key=key))
     if everything and all(r.success for r in results):
         prune_changes(engine, covered, retention_days=0)
     return results
@@ -132,11 +186,42 @@ def cmd_seed(args) -> int:
 
 
 def cmd_refresh(args) -> int:
+    from helio_pipeline.domains import DOMAINS
+
+    allowed = set(args.allow_mass_delete or [])
+    if "all" in allowed:
+        allowed = set(DOMAINS)
+    unknown = sorted(allowed - set(DOMAINS))
+    if unknown:
+        raise HelioError(f"--allow-mass-delete {unknown[0]!r}: not a domain; use one of {sorted(DOMAINS)} or all")
     _runtime()
-    results = _refresh()
+    results = _refresh(allow_mass_delete=allowed)
     for result in results:
         _print_run_summary(result)
     return 0 if all(r.success for r in results) else 1
+
+
+def cmd_runs(args) -> int:
+    """``helio runs``: who holds the KB pool slots; ``helio runs release RUN_ID`` frees one."""
+    import dagster as dg
+
+    from helio_pipeline.defs import runs
+
+    settings.dagster_home()
+    instance = dg.DagsterInstance.get()
+    if args.action == "release":
+        if not args.run_id:
+            raise HelioError("helio runs release RUN_ID: which run? (helio runs lists them)")
+        print(runs.release_run(instance, args.run_id))
+        return 0
+    for line in runs.release_dead_runs(instance):
+        print(line)
+    holders = runs.slot_holders(instance)
+    for holder in holders:
+        print(f"{holder.pool:<26} {'holds' if holder.holding else 'waits'}  {holder.describe()}")
+    if not holders:
+        print("no run holds or waits for a KB pool slot")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -168,23 +253,12 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _parse_filters(items: list[str]) -> dict:
-    filters: dict = {}
-    for item in items or []:
-        field, sep, value = item.partition("=")
-        if not sep:
-            raise HelioError(f"--filter {item!r}: use field=value")
-        try:
-            filters[field] = json.loads(value)
-        except json.JSONDecodeError:
-            filters[field] = value
-    return filters
-
-
 def cmd_search(args) -> int:
+    from helio_pipeline.lib.filters import parse_filter_args
+
     resources = _runtime()
     kb = resources["knowledge_base"].knowledge_base()
-    filters = _parse_filters(args.filter)
+    filters = parse_filter_args(args.filter)
     if args.owner:
         filters["owner_id"] = args.owner
     response = kb.query(args.query, domains=args.domain or None, top_k=args.top_k, filters=filters or None,
@@ -196,19 +270,44 @@ def cmd_search(args) -> int:
 
 
 def cmd_memory(args) -> int:
-    kb = _runtime()["knowledge_base"].knowledge_base()
+    resources = _runtime()
+    resources["database"].engine()  # memory reads PostgreSQL: unreachable is said as such, with its endpoint
+    kb = resources["knowledge_base"].knowledge_base()
     items = kb.memory(args.owner, args.conversation, args.query, recent=args.recent, k=args.k)
     print(json.dumps(items, ensure_ascii=False, indent=2, default=str))
     return 0
 
 
 def cmd_serve(args) -> int:
+    from helio_pipeline.lib.apikeys import is_loopback, load_keys
+
+    keys = load_keys()  # before anything starts: a bad keys file or a public bind fails at once
+    if keys is None and not is_loopback(args.host):
+        raise HelioError(f"refusing to serve on {args.host} without API keys: anyone who reaches the port could "
+                         "read every owner's conversations. Create a key (helio apikey create) and set "
+                         "HELIO_API_KEYS_FILE, or bind 127.0.0.1")
     import uvicorn
 
     from helio_pipeline.api import create_app
 
     kb = _runtime()["knowledge_base"].knowledge_base()
-    uvicorn.run(create_app(kb), host=args.host, port=args.port, log_level="warning")
+    if keys is None:
+        print(f"helio serve: no API keys configured, authentication is off (local development on {args.host} only)",
+              file=sys.stderr)
+    else:
+        print(f"helio serve: {len(keys.keys)} API key(s) from {keys.source}", file=sys.stderr)
+    print(f"helio serve: listening on http://{args.host}:{args.port} (OpenAPI at /docs)", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(kb, keys), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_apikey(args) -> int:
+    from helio_pipeline.lib.apikeys import create_key
+
+    key, record = create_key(args.name, args.scope or [], args.owner)
+    print(f"API key (shown once, give it to the client): {key}")
+    print("Add this line to the file HELIO_API_KEYS_FILE names (it holds only the key's hash):")
+    print(record.entry())
     return 0
 
 
@@ -227,34 +326,76 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_rebuild(args) -> int:
-    """Re-index domains from their sources. An embedded store that cannot be opened
-    (corrupted, or written by an incompatible engine) is moved aside first; vectors come
-    back from the embedding cache, so a rebuild costs little."""
+    """Re-index domains from their sources; vectors come back from the embedding cache, so a
+    rebuild costs little (see lib/repair.py).
+
+    - First every collection of the chosen domains is verified, every stored vector read: a
+      plain rebuild syncs by content and would keep damaged vectors, so it stops and names
+      ``--force`` instead.
+    - ``--force`` drops the domain's damaged earlier collections and sets its live collection
+      aside (renamed, the alias with it: search keeps it meanwhile), rebuilds it from the
+      sources and the cache, and drops the one set aside once the rebuilt one is promoted.
+      Healthy earlier collections stay for ``helio rollback``.
+    - An embedded store that cannot be opened (corrupted, or written by an incompatible
+      engine) is moved aside whole and every domain is rebuilt into a new store. Then each
+      collection of the old store that the new one does not hold (the earlier ones kept for
+      rollback, or a domain whose rebuild failed), that loads and whose vectors verify, is
+      moved into the new store with its promotion time and alias: ``helio rollback`` keeps
+      working. What cannot be recovered stays in the moved-aside directory, printed."""
     from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.lib import repair
+    from helio_pipeline.lib.errors import StoreNotWritable
+    from helio_pipeline.lib.indexing import index_config
+    from helio_pipeline.lib.stores import close_embedded_stores, open_store
+    from helio_pipeline.lib.sync import physical_name
 
     domains = sorted(DOMAINS) if args.domain == "all" else [args.domain]
     if args.domain != "all" and args.domain not in DOMAINS:
         raise HelioError(f"unknown domain {args.domain!r}; known: {sorted(DOMAINS)} or all")
     resources = _runtime()
     qdrant = resources["qdrant"]
+    aliases = {d: DOMAINS[d].collection(qdrant.collection_prefix) for d in domains}
+    moved_store, set_aside = None, {}
     try:
-        qdrant.store().load_all()
-    except StoreBusy:
-        raise  # in use by another process, not broken: never move it aside
+        store = qdrant.store()
+        require_writable = getattr(store, "require_writable", None)
+        if require_writable:  # an embedded store this process may only read: say so before any work
+            require_writable()
+        store.load_all()
+    except (StoreBusy, StoreNotWritable):
+        raise  # in use by another process, or not ours to write: never move it aside
     except HelioError as exc:
         if not qdrant.is_embedded:
             raise
         broken = Path(qdrant.path or settings.qdrant_path())
-        aside = broken.with_name(f"{broken.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
-        broken.rename(aside)
-        print(f"the embedded store could not be opened ({exc}); moved it to {aside}")
+        moved_store = broken.with_name(f"{broken.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        broken.rename(moved_store)
+        print(f"the embedded store could not be opened ({exc}); moved it to {moved_store}")
         domains = sorted(DOMAINS)  # the whole store went aside: every domain is rebuilt
-    from helio_pipeline.lib.stores import close_embedded_stores
-
+    else:
+        damaged = repair.damaged_collections(store, list(aliases.values()))
+        if damaged and not args.force:  # each problem names the `helio rebuild --force DOMAIN` to run
+            raise HelioError("; ".join(p for found in damaged.values() for p in found.values())
+                             + ". (A rebuild without --force syncs by content and would keep them.)")
+        if args.force:
+            model = resources["embedder"].embedder()
+            for domain, alias in aliases.items():
+                expected = physical_name(alias, index_config(DOMAINS[domain], model))
+                aside = repair.set_aside_for_rebuild(store, alias, expected, damaged.get(alias, {}))
+                if aside:
+                    set_aside[alias] = aside
     close_embedded_stores()
     results = _refresh(domains)
     for result in results:
         _print_run_summary(result)
+    if set_aside or moved_store:
+        store = open_store(url=qdrant.url, api_key=qdrant.api_key, path=qdrant.path or settings.qdrant_path(),
+                           embedded=qdrant.embedded)
+        for alias, aside in set_aside.items():
+            repair.finish_forced_rebuild(store, alias, aside)
+        if moved_store:
+            repair.recover_moved_store(store, moved_store)
+        close_embedded_stores()
     return 0 if all(r.success for r in results) else 1
 
 
@@ -276,6 +417,23 @@ def cmd_quarantine(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1..65535, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helio", description="Helio KB: keep Hélio's knowledge bases fresh.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -289,7 +447,16 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--conversations", type=int, default=320)
     seed.set_defaults(fn=cmd_seed)
 
-    sub.add_parser("refresh", help="materialize every asset now").set_defaults(fn=cmd_refresh)
+    refresh = sub.add_parser("refresh", help="materialize every asset now")
+    refresh.add_argument("--allow-mass-delete", action="append", metavar="DOMAIN",
+                         help="let this domain's sync delete past the mass-delete guard (its source really "
+                              "shrank); repeatable, or all")
+    refresh.set_defaults(fn=cmd_refresh)
+
+    runs = sub.add_parser("runs", help="runs holding the KB pool slots; release one whose process is gone")
+    runs.add_argument("action", nargs="?", choices=["list", "release"], default="list")
+    runs.add_argument("run_id", nargs="?", help="release: the run id (or a unique prefix of it)")
+    runs.set_defaults(fn=cmd_runs)
 
     search = sub.add_parser("search", help="search the knowledge bases")
     search.add_argument("query")
@@ -311,9 +478,21 @@ def build_parser() -> argparse.ArgumentParser:
     memory.set_defaults(fn=cmd_memory)
 
     serve = sub.add_parser("serve", help="HTTP API: GET /search, POST /memory, GET /health (OpenAPI at /docs)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="without API keys (HELIO_API_KEYS_FILE, HELIO_API_KEYS) only a loopback address")
+    serve.add_argument("--port", type=_port, default=8080)
     serve.set_defaults(fn=cmd_serve)
+
+    apikey = sub.add_parser("apikey", help="API keys for helio serve")
+    apikey_sub = apikey.add_subparsers(dest="action", required=True)
+    create = apikey_sub.add_parser("create", help="print a new key once, and the line (its hash) to store")
+    create.add_argument("--name", required=True, help="who uses it, e.g. assistant-prod")
+    from helio_pipeline.lib.apikeys import SCOPES
+
+    create.add_argument("--scope", action="append", choices=SCOPES, required=True,
+                        help="catalog (products, prices, rules) and/or conversations (repeatable)")
+    create.add_argument("--owner", help="bind the key to one owner_id: it reads that owner's conversations only")
+    create.set_defaults(fn=cmd_apikey)
 
     rollback = sub.add_parser("rollback", help="point a domain's alias back at its previous collection")
     rollback.add_argument("domain")
@@ -321,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rebuild = sub.add_parser("rebuild", help="re-index a domain (or all); a broken embedded store is moved aside")
     rebuild.add_argument("domain", help="products, prices, rules, conversations or all")
+    rebuild.add_argument("--force", action="store_true",
+                         help="rebuild the live collection too (damaged vectors): set aside, rebuilt from the cache")
     rebuild.set_defaults(fn=cmd_rebuild)
 
     cache = sub.add_parser("cache", help="embedding cache: stats, or prune entries not hit for N days")
@@ -330,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     quarantine = sub.add_parser("quarantine", help="list skipped rows and quarantined lines")
     quarantine.add_argument("--domain")
-    quarantine.add_argument("--limit", type=int, default=50)
+    quarantine.add_argument("--limit", type=_positive_int, default=50)
     quarantine.set_defaults(fn=cmd_quarantine)
     return parser
 
@@ -345,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     except HelioError as exc:
         print(f"helio: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: one line, no traceback
+        print(f"helio: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

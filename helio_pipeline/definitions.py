@@ -18,6 +18,7 @@ from helio_pipeline.defs.executors import executor_from_env
 from helio_pipeline.defs.resources import (
     EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
 )
+from helio_pipeline.defs.runs import dead_run_sensor
 from helio_pipeline.defs.schedules import build_jobs, build_schedules
 from helio_pipeline.defs.sensors import build_sensors
 
@@ -29,7 +30,10 @@ def _secret(name: str):
 
 def build_resources(wait_for_store: bool = True) -> dict:
     """``wait_for_store``: a run whose embedded store is held by another run's process waits
-    for it (``HELIO_STORE_WAIT_SECONDS``, default 600) instead of failing at once."""
+    for it (``HELIO_STORE_WAIT_SECONDS``, default 600) instead of failing at once.
+
+    A setting that cannot work fails here, in one line, before any run or command starts."""
+    settings.check()
     env = settings.env
     database = SourceDatabase(url=_secret("HELIO_DATABASE_URL"),
                               embedded_dir=str(settings.embedded_postgres_dir()))
@@ -72,7 +76,7 @@ def build_definitions(resources: dict | None = None, shards: dict[str, int] | No
         asset_checks=all_domain_checks(),
         jobs=jobs,
         schedules=build_schedules(shards),
-        sensors=build_sensors(shards, jobs),
+        sensors=[*build_sensors(shards, jobs), dead_run_sensor],
         resources=resources,
         executor=executor_from_env(resources["qdrant"].is_embedded),
     )

@@ -14,6 +14,7 @@ from typing import Optional
 import dagster as dg
 import pandas as pd
 
+from helio_pipeline import settings
 from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import (
     EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
@@ -22,14 +23,9 @@ from helio_pipeline.lib.errors import HelioError
 from helio_pipeline.lib.indexing import IndexOptions, index_domain
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
+from helio_pipeline.lib.redaction import redact_record, redact_text
 from helio_pipeline.lib.shard_builds import ShardBuilds
 from helio_pipeline.lib.sharding import Shard, shard_keys
-
-
-class ExtractConfig(dg.Config):
-    """Run config of an extract asset."""
-
-    redact_pii: bool = True  # conversations: turning redaction off must be explicit
 
 
 class SyncConfig(dg.Config):
@@ -62,6 +58,22 @@ def failing_clearly():
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from None
 
 
+@contextmanager
+def personal_data_kept_out(domain: Domain):
+    """An extraction of a domain that holds personal data can fail on a line full of it (a
+    database error quoting the row, a parser quoting the line). Whatever it raises reaches the
+    run storage, the compute logs and the CLI only redacted, and without its chained causes."""
+    if not domain.redacts_personal_data:
+        yield
+        return
+    try:
+        yield
+    except dg.Failure as exc:
+        raise dg.Failure(description=redact_text(exc.description), allow_retries=False) from None
+    except Exception as exc:  # noqa: BLE001 - re-raised, redacted
+        raise dg.Failure(description=f"{type(exc).__name__}: {redact_text(exc)}", allow_retries=False) from None
+
+
 def shard_partitions(shards: int) -> dg.StaticPartitionsDefinition | None:
     return dg.StaticPartitionsDefinition(shard_keys(shards)) if shards > 1 else None
 
@@ -79,12 +91,19 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
         partitions_def=partitions, deps=[source_key(source) for source in domain.sources],
     )
-    def extract(context: dg.AssetExecutionContext, config: ExtractConfig, database: SourceDatabase,
+    def extract(context: dg.AssetExecutionContext, database: SourceDatabase,
                 objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[pd.DataFrame]:
-        with failing_clearly():
+        with failing_clearly(), personal_data_kept_out(domain):
+            # an operator decision (environment), never a run config field anyone can set in the UI
+            redacting = domain.redacts_personal_data and settings.redact_personal_data()
             embedder.preflight()  # a missing or wrong API key fails here, before any extraction work
-            ex = domain.extract(sources(database, objects, redact_pii=config.redact_pii, shard=run_shard(context)))
-        record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
+            ex = domain.extract(sources(database, objects, redact_pii=redacting, shard=run_shard(context)))
+            if redacting:  # quarantine rows, logs and snapshot side files hold no personal data either
+                ex.skipped = [redact_record(p) for p in ex.skipped]
+                ex.quarantined = [redact_record(p) for p in ex.quarantined]
+            record_problems(database.engine(), context.run_id, name, ex.skipped + ex.quarantined)
+        if domain.redacts_personal_data and not redacting:
+            context.log.warning(f"{name}: personal data is NOT redacted (HELIO_REDACT_PII=false, an operator setting)")
         for problem in ex.skipped + ex.quarantined:
             context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
         frame = ex.frame
@@ -94,7 +113,9 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "rows_per_source": dg.MetadataValue.json(ex.rows_per_source),
             "skipped": len(ex.skipped),
             "quarantined": len(ex.quarantined),
-            **({"redacted": dg.MetadataValue.json(ex.redactions)} if domain.redacts_personal_data else {}),
+            **({"redacted": dg.MetadataValue.json(ex.redactions),
+                "personal_data_redaction": "on" if redacting else "OFF (HELIO_REDACT_PII=false)"}
+               if domain.redacts_personal_data else {}),
             "problems": dg.MetadataValue.md(_problems_table([p.as_dict() for p in ex.skipped + ex.quarantined])),
         })
 

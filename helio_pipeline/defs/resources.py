@@ -182,7 +182,7 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
             except SourceUnavailable:
                 engine = None
             self._kb = KnowledgeBase(self.qdrant.store(), self.embedder.spec(), prefix=self.qdrant.collection_prefix,
-                                     engine=engine)
+                                     engine=engine, redact_output=settings.redact_personal_data())
         return self._kb
 
     def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,

@@ -7,6 +7,7 @@ they came from the ``products``/``prices`` tables or from ``catalog/`` CSV drops
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from itertools import groupby
 from decimal import Decimal, InvalidOperation
@@ -31,18 +32,49 @@ TECHNOLOGY_PT = {
     "a-Si": "silício amorfo",
 }
 CATEGORY_PT = {"module": "Módulo fotovoltaico", "inverter": "Inversor"}
+_INT64 = 2**63  # Parquet and Qdrant integers are 64-bit
+
+
+def _text(value) -> str:
+    """A text column's value, "" for NULL (which a Parquet round trip may turn into NaN)."""
+    return value if isinstance(value, str) else ""
 
 
 def _num(value) -> float | None:
     try:
         out = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return None if pd.isna(out) else out
 
 
+def _infinite_spec(specs) -> str | None:
+    """The first spec whose number no payload or snapshot can hold (1e400, Infinity), named."""
+    for name, value in (specs if isinstance(specs, dict) else {}).items():
+        if not isinstance(value, bool) and math.isinf(_num(value) or 0.0):
+            return f"spec {name!r} = {value!r} is not a finite number"
+    return None
+
+
+def _finite(value) -> bool:
+    """Whether ``value`` (a Decimal, float or int) is a number a float payload can hold."""
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _stock_problem(stock: str) -> str | None:
+    if not stock.lstrip("-").isdigit():
+        return f"stock {stock!r} is not an integer"
+    if abs(int(stock)) >= _INT64:
+        return f"stock {stock} is out of range (a 64-bit integer is at most {_INT64 - 1})"
+    return None
+
+
 def _read_product_drops(sources: Sources, known_skus: set[str], ex: Extraction) -> list[dict]:
     rows = []
+    first_seen: dict[str, tuple[str, int]] = {}  # sku -> (object key, line) of the drop line that defines it
     for obj in sources.objects.list(PRODUCT_CSV_PREFIX):
         if not obj.key.endswith(".csv"):
             continue
@@ -59,19 +91,26 @@ def _read_product_drops(sources: Sources, known_skus: set[str], ex: Extraction) 
                 ex.quarantined.append(Problem(obj.key, f"line {line}", "empty sku", json.dumps(row)))
                 continue
             stock = row.get("stock") or "0"
-            if not stock.lstrip("-").isdigit():
-                ex.quarantined.append(Problem(obj.key, f"line {line}", f"stock {stock!r} is not an integer", json.dumps(row)))
+            specs = {k: v for k, v in row.items() if k not in _PRODUCT_KNOWN and v != ""}
+            problem = _stock_problem(stock) or _infinite_spec(specs)
+            if problem:
+                ex.quarantined.append(Problem(obj.key, f"line {line}", problem, json.dumps(row, ensure_ascii=False)))
+                continue
+            if sku in first_seen:
+                key, first = first_seen[sku]
+                where = f"line {first}" if key == obj.key else f"{key} line {first}"
+                ex.quarantined.append(Problem(obj.key, f"line {line}", f"duplicate sku {sku!r}: {where} already "
+                                              "defines it (the first line wins)", json.dumps(row, ensure_ascii=False)))
                 continue
             if sku in known_skus:
                 continue  # the products table is the system of record for SKUs it holds
-            specs = {k: v for k, v in row.items() if k not in _PRODUCT_KNOWN and v != ""}
             rows.append({
                 "sku": sku, "name": row["name"], "manufacturer": row["manufacturer"],
                 "category": row["category"], "description": row.get("description", ""),
                 "specs": specs, "active": row.get("active", "true").lower() != "false",
                 "stock": int(stock), "updated_at": obj.last_modified, "source": obj.key,
             })
-            known_skus.add(sku)
+            first_seen[sku] = (obj.key, line)
             count += 1
         ex.rows_per_source[obj.key] = count
     return rows
@@ -97,7 +136,10 @@ def extract_products(sources: Sources) -> Extraction:
     bad = frame["name"].isna() | (frame["name"].astype(str).str.strip() == "")
     for _, row in frame[bad].iterrows():
         ex.skipped.append(Problem(row["source"], f"sku {row['sku']}", "name is NULL or empty"))
-    ex.frame = frame[~bad].reset_index(drop=True)
+    infinite = frame["specs"].map(_infinite_spec)  # a table's JSONB may hold 1e400, which reads as inf
+    for index, row in frame[~bad & infinite.notna()].iterrows():
+        ex.quarantined.append(Problem(row["source"], f"sku {row['sku']}", infinite[index]))
+    ex.frame = frame[~bad & infinite.isna()].reset_index(drop=True)
     return ex
 
 
@@ -115,8 +157,8 @@ def render_product(row: dict) -> tuple[str, str, dict]:
     specs = row.get("specs") or {}
     if isinstance(specs, str):
         specs = json.loads(specs)
-    category = row.get("category") or ""
-    maker = row.get("manufacturer") or "não informado"
+    category = _text(row.get("category"))
+    maker = _text(row.get("manufacturer")) or "não informado"
     parts = [f"{CATEGORY_PT.get(category, category.capitalize())} {row['name']}. Fabricante {maker}, SKU {row['sku']}."]
     power = None
     technology = None
@@ -154,12 +196,12 @@ def render_product(row: dict) -> tuple[str, str, dict]:
     # the dense vector skips what the name already says (the maker and model are in it for
     # most CEC names): fewer tokens, same meaning; the lexical vector still sees everything
     vector_parts = [parts[0].split(". Fabricante ")[0] + "."] + parts[1:]
-    if row.get("manufacturer") and row["manufacturer"] not in row["name"]:
+    if _text(row.get("manufacturer")) and row["manufacturer"] not in row["name"]:
         vector_parts.insert(1, f"Fabricante {row['manufacturer']}.")
     fields = {
         "sku": row["sku"],
         "name": row["name"],
-        "manufacturer": row.get("manufacturer") or "",
+        "manufacturer": _text(row.get("manufacturer")),
         "category": category,
         "technology": technology or "",
         "power_w": power,
@@ -182,20 +224,29 @@ def chunk_products(frame: pd.DataFrame) -> list[Chunk]:
 
 def extract_prices(sources: Sources) -> Extraction:
     ex = Extraction(frame=pd.DataFrame())
-    catalog = read_catalog(sources, Extraction(frame=pd.DataFrame()))
+    products = Extraction(frame=pd.DataFrame())
+    catalog = read_catalog(sources, products)
+    # product files that could not be read this time still exist: a price line whose SKU only
+    # they carried keeps its indexed price document instead of being deleted as "unknown"
+    unreadable_products = sorted(products.protected_ids)
     names = catalog.set_index("sku")[["name", "manufacturer", "category"]].to_dict("index")
     with sources.engine.connect() as conn:
         table = pd.read_sql(
             sa.text("SELECT p.id, pr.sku, p.distributor, p.tier, p.price, p.currency, p.valid_from, "
                     "p.valid_to, p.updated_at FROM prices p JOIN products pr ON pr.id = p.product_id ORDER BY p.id"),
-            conn,
+            conn, coerce_float=False,  # Decimals: a NULL price stays None, a NaN price stays NaN
         )
     table["source"] = "prices"
     ex.rows_per_source["prices"] = len(table)
-    bad = table["price"].isna()
-    for _, row in table[bad].iterrows():
+    null = table["price"].map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)))
+    for _, row in table[null].iterrows():
         ex.skipped.append(Problem("prices", f"id {row['id']}", "price is NULL"))
-    rows = table[~bad].drop(columns=["id"]).to_dict("records")
+    # NUMERIC holds NaN (and Infinity), which no payload can: quarantined, never clamped
+    infinite = ~null & ~table["price"].map(_finite)
+    for _, row in table[infinite].iterrows():
+        ex.quarantined.append(Problem("prices", f"id {row['id']}", f"price {row['price']} is not a finite number"))
+    rows = table[~null & ~infinite].drop(columns=["id"]).to_dict("records")
+    first_seen: dict[tuple, tuple[str, int, str]] = {}  # a CSV price's key -> (object key, line, price)
     for obj in sources.objects.list(PRICE_CSV_PREFIX):
         if not obj.key.endswith(".csv"):
             continue
@@ -208,9 +259,25 @@ def extract_prices(sources: Sources) -> Extraction:
                 continue
             line, row = item
             problem = _validate_price_line(row, names)
+            if problem and row["sku"] not in names and unreadable_products:
+                ex.protected_ids.add(row["sku"])
+                ex.skipped.append(Problem(obj.key, f"line {line}", (
+                    f"sku {row['sku']!r} is not in the readable catalog while {', '.join(unreadable_products)} "
+                    "cannot be read; its indexed price document is kept unchanged"), json.dumps(row, ensure_ascii=False)))
+                continue
             if problem:
                 ex.quarantined.append(Problem(obj.key, f"line {line}", problem, json.dumps(row, ensure_ascii=False)))
                 continue
+            key = (row["sku"], row["distributor"], row["tier"], row["valid_from"])
+            if key in first_seen:
+                first_key, first_line, first_price = first_seen[key]
+                where = f"line {first_line}" if first_key == obj.key else f"{first_key} line {first_line}"
+                ex.quarantined.append(Problem(obj.key, f"line {line}", (
+                    f"repeats {row['sku']} {row['distributor']} {row['tier']} from {row['valid_from']} of {where} "
+                    f"(price {first_price}) with price {row['price']}; the first line wins"),
+                    json.dumps(row, ensure_ascii=False)))
+                continue
+            first_seen[key] = (obj.key, line, row["price"])
             rows.append({
                 "sku": row["sku"], "distributor": row["distributor"], "tier": row["tier"],
                 "price": Decimal(row["price"]), "currency": row["currency"] or "BRL",
@@ -239,6 +306,8 @@ def _validate_price_line(row: dict, names: dict) -> str | None:
         price = Decimal(row["price"])
     except InvalidOperation:
         return f"price {row['price']!r} is not a number"
+    if not _finite(price):  # NaN cannot even be compared; 1e400 and Infinity fit no payload
+        return f"price {row['price']!r} is not a finite number"
     if price <= 0:
         return f"price {row['price']} is not positive"
     try:

@@ -41,10 +41,15 @@ def extract_conversations(sources: Sources) -> Extraction:
     table["source"] = "conversation_history"
     table["message_id"] = "conversation_history:" + table["id"].astype(str)
     ex.rows_per_source["conversation_history"] = len(table)
-    empty = table["content"].isna() | (table["content"].astype(str).str.strip() == "")
+    # a conversation without an owner belongs to no tenant: it can be neither filtered nor searched
+    keyless = (table["owner_id"].astype(str).str.strip() == "") | (table["correlation_id"].astype(str).str.strip() == "")
+    for _, row in table[keyless].iterrows():
+        blank = [f for f in ("owner_id", "correlation_id") if not str(row[f]).strip()]
+        ex.quarantined.append(Problem("conversation_history", f"id {row['id']}", f"{' and '.join(blank)} is empty"))
+    empty = ~keyless & (table["content"].isna() | (table["content"].astype(str).str.strip() == ""))
     for _, row in table[empty].iterrows():
         ex.skipped.append(Problem("conversation_history", f"id {row['id']}", "content is NULL or empty"))
-    rows = table[~empty].drop(columns=["id"]).to_dict("records")
+    rows = table[~keyless & ~empty].drop(columns=["id"]).to_dict("records")
     for obj in sources.objects.list(TRANSCRIPTS_PREFIX):
         if not obj.key.endswith(".jsonl"):
             continue
@@ -54,10 +59,13 @@ def extract_conversations(sources: Sources) -> Extraction:
                 ex.quarantined.append(item)
                 continue
             line, msg = item
-            missing = [f for f in _REQUIRED if msg.get(f) in (None, "")]
-            created = pd.to_datetime(msg.get("created_at"), utc=True, errors="coerce")
-            if missing or msg.get("role") not in ROLES or pd.isna(created):
-                reason = f"missing {missing}" if missing else f"bad role or created_at in {obj.key}"
+            missing = [f for f in _REQUIRED if msg.get(f) is None or not str(msg[f]).strip()]
+            created = _timestamp(msg.get("created_at"))
+            # a list or an object is no owner or conversation id
+            bad_key = [f for f in ("owner_id", "correlation_id") if not isinstance(msg.get(f), (str, int))]
+            if missing or bad_key or not isinstance(msg.get("role"), str) or msg["role"] not in ROLES or created is None:
+                reason = (f"missing {missing}" if missing else f"{bad_key} must be text or a number" if bad_key
+                          else f"bad role or created_at in {obj.key}")
                 target = ex.skipped if missing == ["content"] else ex.quarantined
                 target.append(Problem(obj.key, f"line {line}", reason, json.dumps(msg, ensure_ascii=False)))
                 continue
@@ -77,6 +85,17 @@ def extract_conversations(sources: Sources) -> Extraction:
         frame = frame.sort_values(["owner_id", "correlation_id", "created_at"], kind="stable").reset_index(drop=True)
     ex.frame = frame
     return ex
+
+
+def _timestamp(value) -> pd.Timestamp | None:
+    """An ISO-8601 string as a UTC timestamp; None for anything else (a number, a list, 99999-01-01)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = pd.to_datetime(value, utc=True, errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if pd.isna(ts) else ts
 
 
 def _redact(text: str, counts: dict[str, int]) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.errors import ConfigError, HelioError
 
 # USD per 1M input tokens (OpenAI list prices); local models cost nothing.
 PRICE_PER_MILLION_TOKENS = {
@@ -143,6 +143,15 @@ class StaticEmbedder(Embedder):
         return _normalize(np.asarray(get_embeddings(list(texts)), dtype=np.float32)[:, : self.dimensions])
 
 
+EMBEDDER_KINDS = ("local", "openai", "static")
+
+
+def check_embedder_kind(kind: str, variable: str = "HELIO_EMBEDDER") -> None:
+    """Refuse an embedder this project does not have, naming the setting that asked for it."""
+    if kind not in EMBEDDER_KINDS:
+        raise ConfigError(f"{variable}={kind!r} is not an embedder: use {', '.join(EMBEDDER_KINDS)}")
+
+
 @dataclass
 class EmbedderSpec:
     """What a configuration asks for; ``build()`` makes the embedder (lazily loads models)."""
@@ -171,7 +180,7 @@ class EmbedderSpec:
                 timeout=self.timeout,
                 max_concurrency=self.max_concurrency,
             )
-        raise ValueError(f"unknown embedder {self.kind!r}: use local, openai or static")
+        raise ConfigError(f"unknown embedder {self.kind!r}: use {', '.join(EMBEDDER_KINDS)}")
 
 
 def __getattr__(name: str):

@@ -23,3 +23,15 @@ class BudgetExceeded(HelioError):
 
 class StoreBusy(HelioError):
     """The embedded vector store is held by another process (one process at a time)."""
+
+
+class StoreNotWritable(HelioError):
+    """The embedded vector store's directory cannot be written by this process (it can still be searched)."""
+
+
+class VectorsDamaged(HelioError):
+    """A collection's stored vectors are damaged on disk (non-finite, or not what the distance allows)."""
+
+
+class ConfigError(HelioError, ValueError):
+    """A setting that cannot work (an unknown embedder, a URL of the wrong kind): refused before any work."""

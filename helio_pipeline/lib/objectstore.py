@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-from helio_pipeline.lib.errors import SourceUnavailable
+from helio_pipeline.lib.errors import ConfigError, SourceUnavailable
 
 
 @dataclass(frozen=True)
@@ -173,11 +173,21 @@ class S3ObjectStore(ObjectStore):
         self._call("delete", self._s3.delete_object, Bucket=self.bucket, Key=self._full(key))
 
 
+def check_object_store_url(url: str, variable: str = "HELIO_S3_URL") -> None:
+    """Refuse a URL no store here can open (``ftp://``, ``s3://`` without a bucket), naming the
+    setting it came from."""
+    parsed = urlparse(url)
+    if parsed.scheme == "s3" and parsed.netloc:
+        return
+    if parsed.scheme in ("file", "") and (parsed.path or url).strip():
+        return
+    raise ConfigError(f"{variable}={url!r} is not an object store URL: use s3://bucket/prefix or file:///path")
+
+
 def open_object_store(url: str, endpoint_url: str | None = None) -> ObjectStore:
     """``s3://bucket/prefix`` or ``file:///abs/path`` (a bare path is taken as a file path)."""
+    check_object_store_url(url, "object store URL")
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url)
-    if parsed.scheme in ("file", ""):
-        return FileObjectStore(parsed.path if parsed.scheme else url)
-    raise ValueError(f"unsupported object store URL {url!r}: use s3://bucket/prefix or file:///path")
+    return FileObjectStore(parsed.path if parsed.scheme else url)

@@ -6,6 +6,8 @@
 * ``initdb`` runs once, when ``data_dir`` holds no cluster yet (trust auth, UTF8).
 * The server listens on 127.0.0.1 only, on a port below the ephemeral range
   (15432 and up unless one is given), and its log goes to ``data_dir/../postgres.log``.
+* Without a requested port, a restart listens on the port of the previous start (kept in
+  ``data_dir/helio.port``) while it is free, so the URL clients hold stays valid.
 * A cluster that is already running in ``data_dir`` is reused, not started twice;
   its port is read from ``postmaster.pid``. A reused server is left running by
   :meth:`EmbeddedPostgres.stop` unless ``force=True``.
@@ -66,6 +68,7 @@ DEFAULT_SEARCH_DIRS: tuple[str, ...] = (
 )
 
 PORT_RANGE = (15432, 32000)  # below the ephemeral range (32768-60999 here)
+PORT_FILE = "helio.port"  # in the data dir: the port of the last start, reused while free
 SYSTEM_USER = "postgres"
 _LOG_TAIL_LINES = 40
 _MAX_SOCKET_DIR_LEN = 80  # sun_path is 107 bytes; "/.s.PGSQL.NNNNN.lock" needs room
@@ -505,7 +508,7 @@ class EmbeddedPostgres:
 
     def _start_server(self, bin_dir: Path, deadline: float) -> None:
         auto_port = self.requested_port is None
-        port = self.requested_port if not auto_port else find_free_port()
+        port = self.requested_port if not auto_port else self._choose_port()
         for attempt in range(5):
             cmd = [str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", self._server_options(port),
                    "-l", str(self.log_file), "-w", "-t", str(max(5, int(deadline - time.monotonic()))), "start"]
@@ -515,6 +518,8 @@ class EmbeddedPostgres:
             if res.returncode == 0:
                 self._port = port
                 self._started = True
+                if auto_port:
+                    self._remember_port(port)
                 return
             # another process may have started this very cluster meanwhile
             running = self._running_port()
@@ -528,6 +533,26 @@ class EmbeddedPostgres:
                 port = find_free_port(port + 1)
                 continue
             raise self._error("could not start the PostgreSQL server", cmd, res.stdout)
+
+    def _choose_port(self) -> int:
+        """The port of the previous start when it is free (a restart keeps the URL clients hold),
+        else the first free one."""
+        try:
+            previous = int((self.data_dir / PORT_FILE).read_text().strip())
+        except (OSError, ValueError):
+            previous = None
+        if previous is not None and _port_free(previous):
+            return previous
+        if previous is not None:
+            logger.warning("port %d of the previous start of %s is taken; listening on another", previous,
+                           self.data_dir)
+        return find_free_port()
+
+    def _remember_port(self, port: int) -> None:
+        try:
+            (self.data_dir / PORT_FILE).write_text(f"{port}\n")
+        except OSError as exc:  # not fatal: the next start picks a free port again
+            logger.warning("could not record port %d in %s: %s", port, self.data_dir, exc)
 
     def _wait_and_create_database(self, deadline: float) -> None:
         """Wait until the server accepts connections, then make sure the database exists."""

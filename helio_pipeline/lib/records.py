@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import pandas as pd
+
+
+def storable(text) -> str:
+    """``text`` as PostgreSQL (and UTF-8) can hold it: a NUL byte or a lone surrogate is
+    escaped visibly (``\\x00``, ``\\ud800``), so one weird line can never fail a whole insert."""
+    text = str(text)
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -20,8 +30,13 @@ class Problem:
     reason: str
     raw: str = ""
 
+    def __post_init__(self):
+        self.source, self.location = storable(self.source), storable(self.location)
+        self.reason, self.raw = storable(self.reason), storable(self.raw)
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "raw": self.raw[:500]}
+        return {"source": storable(self.source), "location": storable(self.location),
+                "reason": storable(self.reason), "raw": storable(self.raw[:500])}
 
 
 @dataclass
@@ -59,44 +74,108 @@ def read_csv_lines(data: bytes, key: str, required: list[str]) -> Iterator[tuple
     """Yield (line number, row) for good lines and a Problem for each malformed one.
 
     A wrong header quarantines the whole file (nothing in it can be trusted); a line with
-    the wrong number of fields quarantines that line only.
+    the wrong number of fields quarantines that line only. An unterminated quote would
+    swallow the lines after it into one field: its line is quarantined alone and reading
+    resumes on the next line, so the lines it ran into are still read.
     """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         yield Problem(key, "whole file", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         return
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
+    lines = io.StringIO(text).readlines()  # physical lines, split on "\n" as csv expects
+    header: list[str] | None = None
+    start = 0
+    while start < len(lines):
+        reader = csv.reader(lines[start:], strict=True)
+        done = 0  # lines of lines[start:] read into complete records
+        resume = None
+        try:
+            for values in reader:
+                line, span = start + done + 1, reader.line_num - done
+                done = reader.line_num
+                if header is None:
+                    header = [h.strip() for h in values]
+                    missing = [c for c in required if c not in header]
+                    if missing:
+                        yield Problem(key, f"line {line}", f"header lacks required column(s) {missing}; found {header}",
+                                      ",".join(header))
+                        return
+                    continue
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) != len(header) and span > 1:
+                    yield Problem(key, f"line {line}", f"unterminated quote: a quoted field runs on into line {line + 1} "
+                                  f"({len(values)} fields instead of {len(header)}); reading resumes at line {line + 1}",
+                                  lines[line - 1].rstrip("\r\n"))
+                    resume = line
+                    break
+                if len(values) != len(header):
+                    yield Problem(key, f"line {line}", f"expected {len(header)} fields, found {len(values)}", ",".join(values))
+                    continue
+                yield line, {h: v.strip() for h, v in zip(header, values)}
+        except csv.Error as exc:
+            line = start + done + 1
+            if header is None:  # the header itself is unreadable: nothing below it can be trusted
+                yield Problem(key, f"line {line}", f"header: unterminated or stray quote ({exc})", lines[line - 1])
+                return
+            yield Problem(key, f"line {line}", f"unterminated or stray quote ({exc}); reading resumes at line {line + 1}",
+                          lines[line - 1].rstrip("\r\n"))
+            resume = line
+        if resume is None:
+            break
+        start = resume
+    if header is None:
         yield Problem(key, "whole file", "empty file")
-        return
-    missing = [c for c in required if c not in header]
-    if missing:
-        yield Problem(key, "line 1", f"header lacks required column(s) {missing}; found {header}", ",".join(header))
-        return
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            yield Problem(key, f"line {line}", f"expected {len(header)} fields, found {len(values)}", ",".join(values))
-            continue
-        yield line, {h: v.strip() for h, v in zip(header, values)}
+
+
+def _lone_surrogate(value, where: str = "") -> str | None:
+    """Where a JSON value holds text that is not valid Unicode (a lone surrogate such as
+    ``\\ud800``, which no UTF-8 writer accepts), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{ascii(value[exc.start])} in {where or 'the value'}"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _lone_surrogate(k, f"a key of {where or 'the object'}") or _lone_surrogate(v, f"{where}.{k}".lstrip("."))
+        if found:
+            return found
+    return None
 
 
 def read_jsonl_lines(data: bytes, key: str) -> Iterator[tuple[int, dict] | Problem]:
-    for line_no, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+    """Yield (line number, object) for good lines and a Problem for each bad one. Lines are
+    split on "\\n" only (a U+2028 inside a JSON string is text, not a line break) and decoded
+    one by one: invalid UTF-8 quarantines its line instead of being replaced with U+FFFD."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    for line_no, raw_bytes in enumerate(data.split(b"\n"), start=1):
+        raw_bytes = raw_bytes.rstrip(b"\r")
+        try:
+            raw = raw_bytes.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Problem(key, f"line {line_no}", f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line)",
+                          raw_bytes.decode("utf-8", errors="backslashreplace"))
+            continue
         if not raw.strip():
             continue
         try:
             obj = json.loads(raw)
+            surrogate = _lone_surrogate(obj)
         except json.JSONDecodeError as exc:
             yield Problem(key, f"line {line_no}", f"invalid JSON: {exc.msg} at column {exc.colno}", raw)
             continue
+        except RecursionError:
+            yield Problem(key, f"line {line_no}", "invalid JSON: nested too deeply", raw)
+            continue
         if not isinstance(obj, dict):
             yield Problem(key, f"line {line_no}", "a JSON object was expected", raw)
+            continue
+        if surrogate:
+            yield Problem(key, f"line {line_no}", f"not valid Unicode text: lone surrogate {surrogate}", raw)
             continue
         yield line_no, obj
 

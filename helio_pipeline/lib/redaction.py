@@ -39,6 +39,7 @@ Design notes
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ __all__ = [
     "is_valid_cpf",
     "is_valid_cnpj",
     "luhn_ok",
+    "redact_text",
+    "redact_record",
 ]
 
 REDACTOR_VERSION = "1"
@@ -300,3 +303,17 @@ def redact(text: str) -> RedactionResult:
 
         text = pattern.sub(_sub, text)
     return RedactionResult(text, dict(counts))
+
+
+def redact_text(text) -> str:
+    """``redact(text).text`` for any value: what may be printed, logged or stored of text that
+    came from a domain holding personal data (error messages and quarantine rows included)."""
+    if text is None:
+        return ""
+    return redact(text if isinstance(text, str) else str(text)).text
+
+
+def redact_record(record, fields: tuple[str, ...] = ("source", "location", "reason", "raw")):
+    """A copy of a dataclass record (a quarantine ``Problem``) with its text fields redacted."""
+    return dataclasses.replace(record, **{f: redact_text(getattr(record, f)) for f in fields
+                                          if isinstance(getattr(record, f, None), str)})

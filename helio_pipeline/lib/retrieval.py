@@ -8,7 +8,12 @@
   ordered by the dense cosine similarity to the query (same unit-vector space). Every hit
   says which domain it came from; ``search_by_domain`` returns the lists unmerged.
 - Filters are validated against the registry (lib/filters.py).
-- Conversations are tenant data: searching them requires ``owner_id``, enforced here.
+- Conversations are tenant data: searching them requires the tenant field (``owner_id``),
+  and it takes exactly one owner, a single non-empty string: a list, a range or any other
+  type is refused here, whichever door the request came through (CLI, Python, HTTP).
+- Nothing leaves the KB with personal data in it: hits of a domain that redacts, and the
+  recent messages ``memory`` reads from the source table, are redacted at read time
+  (``redact_output``; off only when the operator turned redaction off).
 - Products can be restricted to what is available now (``available_only``): active and in
   stock per PostgreSQL at query time.
 - The query embedder follows the configuration recorded on the collection, so search keeps
@@ -29,7 +34,9 @@ from qdrant_client import models
 
 from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
+from helio_pipeline.lib.errors import VectorsDamaged
 from helio_pipeline.lib.filters import QueryError, build_filter
+from helio_pipeline.lib.redaction import redact_text
 from helio_pipeline.lib.sparse import sparse_vector
 from helio_pipeline.lib.store import VectorStore
 
@@ -69,16 +76,17 @@ def clean_query(query) -> str:
         raise QueryError("the query is empty")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
-    bad = [c for c in query if unicodedata.category(c) == "Cc" and c not in "\t\n\r"]
+    bad = [c for c in query if unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r"]
     if bad:
-        raise QueryError(f"the query contains control characters ({ascii(bad[0])})")
+        raise QueryError(f"the query contains control characters or unpaired surrogates ({ascii(bad[0])})")
     return " ".join(query.split())
 
 
 class KnowledgeBase:
     def __init__(self, store: VectorStore, embedder: EmbedderSpec, prefix: str = "helio", engine=None,
-                 query_cache_size: int = 1024):
+                 query_cache_size: int = 1024, redact_output: bool = True):
         self.store = store
+        self.redact_output = redact_output
         self.spec = embedder
         self.prefix = prefix
         self.engine = engine  # source database, for live availability and conversation memory
@@ -114,9 +122,8 @@ class KnowledgeBase:
 
     # --- search ----------------------------------------------------------------------
     def _domains(self, domains: list[str] | None, filters: dict | None) -> list[Domain]:
-        if domains is None:
-            owner_known = bool(filters and filters.get("owner_id"))
-            return [d for d in DOMAINS.values() if d.tenant_field is None or owner_known]
+        if domains is None:  # every domain the request may read: tenant domains only with their tenant
+            return [d for d in DOMAINS.values() if d.tenant_field is None or (filters or {}).get(d.tenant_field)]
         if isinstance(domains, str) or not isinstance(domains, (list, tuple)) or not domains:
             raise QueryError("domains must be a non-empty list of domain names")
         unknown = [d for d in domains if d not in DOMAINS]
@@ -141,8 +148,8 @@ class KnowledgeBase:
         plans = []
         for domain in selected:  # validate everything before any work
             conditions = dict(filters or {})
-            if domain.tenant_field and not conditions.get(domain.tenant_field):
-                raise QueryError(f"searching {domain.name} requires {domain.tenant_field!r} (tenant data)")
+            if domain.tenant_field:
+                tenant_value(domain, conditions.get(domain.tenant_field))
             if len(selected) > 1:
                 conditions = {k: v for k, v in conditions.items() if k in domain.filter_fields}
             plans.append((domain, build_filter(domain.name, domain.filter_fields, conditions)))
@@ -158,10 +165,17 @@ class KnowledgeBase:
             dense = self._embed_query(self._embedder_for(alias), text)
             response.query_embedding_time_ms += (time.perf_counter() - started) * 1000
             started = time.perf_counter()
-            if available_only and domain.name == "products":
-                hits = self._available_products(alias, dense, sparse, top_k, query_filter, mode, response)
-            else:
-                hits = self._hits(domain, alias, dense, sparse, top_k, query_filter, mode)
+            try:
+                if available_only and domain.name == "products":
+                    hits = self._available_products(alias, dense, sparse, top_k, query_filter, mode, response)
+                else:
+                    hits = self._hits(domain, alias, dense, sparse, top_k, query_filter, mode)
+            except VectorsDamaged as exc:
+                if len(plans) == 1:
+                    raise
+                # one damaged collection must not take the other domains' answers down
+                hits = []
+                response.notes.append(f"{domain.name}: not searched, {exc}")
             response.search_time_ms += (time.perf_counter() - started) * 1000
             response.per_domain[domain.name] = hits
         response.hits = fuse(response.per_domain, top_k)
@@ -177,8 +191,14 @@ class KnowledgeBase:
 
     def _hits(self, domain: Domain, alias: str, dense, sparse, limit: int, query_filter, mode: str) -> list[Hit]:
         points = self.store.query(alias, dense, sparse, limit, query_filter, mode, with_vectors=True)
-        return [Hit(domain.name, p.payload.get("source_id"), float(p.score), p.payload.get("text", ""), p.payload,
-                    _similarity(dense, p.vector)) for p in points]
+        hits = []
+        for p in points:
+            payload = dict(p.payload)
+            if domain.redacts_personal_data and self.redact_output:  # also covers points indexed unredacted
+                payload["text"] = redact_text(payload.get("text", ""))
+            hits.append(Hit(domain.name, payload.get("source_id"), float(p.score), payload.get("text", ""), payload,
+                            _similarity(dense, p.vector)))
+        return hits
 
     def _available_products(self, alias, dense, sparse, top_k, query_filter, mode, response) -> list[Hit]:
         """Over-fetch candidates and keep those active and in stock right now, in relevance order."""
@@ -219,8 +239,14 @@ class KnowledgeBase:
         """The assistant's memory for one turn: the last ``recent`` messages of this conversation
         (from PostgreSQL, always) plus the ``k`` most relevant windows of the same owner's
         other conversations, de-duplicated, each marked ``recent`` or ``semantic``."""
-        if not owner_id or not correlation_id:
-            raise QueryError("memory needs owner_id and correlation_id")
+        tenant = next((d for d in DOMAINS.values() if d.tenant_field), None)
+        if tenant is None:
+            raise QueryError("no domain holds conversations: memory is not available")
+        owner_id = tenant_value(tenant, owner_id)
+        if not isinstance(correlation_id, str) or not correlation_id.strip():
+            raise QueryError("memory needs correlation_id, a non-empty string")
+        for name, value in (("owner_id", owner_id), ("correlation_id", correlation_id)):
+            _check_identifier(name, value)
         if not 0 <= recent <= 200 or not 0 <= k <= MAX_TOP_K:
             raise QueryError("recent must be 0..200 and k 0..100")
         if self.engine is None:
@@ -230,17 +256,20 @@ class KnowledgeBase:
                 "SELECT id, role, content, created_at FROM conversation_history "
                 "WHERE owner_id = :o AND correlation_id = :c ORDER BY created_at DESC, id DESC LIMIT :n"),
                 {"o": owner_id, "c": correlation_id, "n": recent}).all()
-        items = [{"kind": "recent", "role": r.role, "text": r.content, "created_at": r.created_at.isoformat(),
+        redacting = self.redact_output and tenant.redacts_personal_data
+        # the source table keeps the originals: redact at read time
+        items = [{"kind": "recent", "role": r.role, "text": redact_text(r.content) if redacting else r.content,
+                  "created_at": r.created_at.isoformat(),
                   "correlation_id": correlation_id, "message_ids": [f"conversation_history:{r.id}"]}
                  for r in reversed(rows)]
         if k == 0 or not query or not query.strip():
             return items
-        alias = DOMAINS["conversations"].collection(self.prefix)
+        alias = tenant.collection(self.prefix)
         if not self.store.exists(alias):
             return items
         text = clean_query(query)
         owner_only = models.Filter(
-            must=[models.FieldCondition(key="owner_id", match=models.MatchValue(value=owner_id))],
+            must=[models.FieldCondition(key=tenant.tenant_field, match=models.MatchValue(value=owner_id))],
             must_not=[models.FieldCondition(key="correlation_id", match=models.MatchValue(value=correlation_id))],
         )
         dense = self._embed_query(self._embedder_for(alias), text)
@@ -250,12 +279,34 @@ class KnowledgeBase:
             if seen.intersection(ids):  # overlapping windows say the same thing twice
                 continue
             seen.update(ids)
-            items.append({"kind": "semantic", "text": point.payload.get("text", ""), "score": float(point.score),
+            text = point.payload.get("text", "")
+            items.append({"kind": "semantic", "text": redact_text(text) if redacting else text,
+                          "score": float(point.score),
                           "created_at": point.payload.get("ended_at"),
                           "correlation_id": point.payload.get("correlation_id"), "message_ids": ids})
             if sum(1 for i in items if i["kind"] == "semantic") == k:
                 break
         return items
+
+
+def tenant_value(domain: Domain, value) -> str:
+    """The one owner a request on a tenant domain reads: a single non-empty string. A list
+    (even of one), a range or any other type is refused, so no filter can span tenants."""
+    field = domain.tenant_field
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise QueryError(f"searching {domain.name} requires {field!r} (tenant data)")
+    if not isinstance(value, str):
+        raise QueryError(f"{field!r} takes exactly one owner, a non-empty string; got {type(value).__name__} "
+                         f"{value!r:.80}")
+    _check_identifier(field, value)
+    return value
+
+
+def _check_identifier(name: str, value: str) -> None:
+    if len(value) > 200:
+        raise QueryError(f"{name!r} is {len(value)} characters long; the limit is 200")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise QueryError(f"{name!r} contains control characters or unpaired surrogates")
 
 
 def _similarity(query_vector, point_vector) -> float:

@@ -14,7 +14,8 @@ from helio_pipeline.lib.chunking import token_windows
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso
 
 RULES_PREFIX = "rules/"
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+# the closing "---" may end the file without a newline (front matter and nothing else)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
 def _pdf_text(data: bytes) -> str:
@@ -31,11 +32,12 @@ def parse_document(key: str, data: bytes) -> dict:
     if key.endswith(".pdf"):
         body = _pdf_text(data)
     else:
-        body = data.decode("utf-8")
+        body = data.decode("utf-8-sig")  # a BOM would hide the front matter's opening "---"
+    body.encode("utf-8")  # a PDF's text may hold a lone surrogate: no snapshot or payload can
     meta: dict[str, str] = {}
     match = _FRONT_MATTER.match(body)
     if match:
-        for line in match.group(1).splitlines():
+        for line in (match.group(1) or "").splitlines():
             if ":" in line:
                 k, v = line.split(":", 1)
                 meta[k.strip().lower()] = v.strip()
@@ -61,8 +63,9 @@ def extract_rules(sources: Sources) -> Extraction:
         if not isinstance(row["body"], str) or not row["body"].strip():
             ex.skipped.append(Problem("business_rules", f"id {row['id']}", "body is NULL or empty"))
             continue
+        slug = row["slug"] if isinstance(row["slug"], str) and row["slug"].strip() else None  # NULL may read as NaN
         rows.append({"source_id": f"business_rules:{row['id']}", "source": "business_rules",
-                     "slug": row["slug"] or f"business-rule-{row['id']}",
+                     "slug": slug or f"business-rule-{row['id']}",
                      "title": row["title"], "kind": row["kind"], "body": row["body"],
                      "updated_at": row["updated_at"]})
     for obj in sources.objects.list(RULES_PREFIX):

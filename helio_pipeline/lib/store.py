@@ -7,6 +7,7 @@ vector ``dense`` and a sparse lexical vector ``sparse`` (IDF modifier) for hybri
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy
+from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy, StoreNotWritable, VectorsDamaged
 from helio_pipeline.lib.stores import CollectionLayout
 
 DENSE = "dense"
@@ -57,6 +58,8 @@ def open_local_client(path: str | Path) -> QdrantClient:
             Path(key).mkdir(parents=True, exist_ok=True)
             try:
                 _LOCAL_CLIENTS[key] = QdrantClient(path=key)
+            except PermissionError as exc:  # local mode writes a lock file, even to search
+                raise StoreNotWritable(f"the embedded store at {key} is not writable: {exc}") from None
             except RuntimeError as exc:
                 raise StoreBusy(
                     f"the embedded Qdrant store {key} is open in another process ({exc}). "
@@ -145,6 +148,12 @@ class VectorStore:
         vectors = self.client.get_collection(name).config.params.vectors
         return vectors[DENSE].size if isinstance(vectors, dict) else vectors.size
 
+    def distance(self, name: str) -> str:
+        """The dense vectors' distance: Cosine, Euclid, Dot or Manhattan."""
+        vectors = self.client.get_collection(name).config.params.vectors
+        params = vectors[DENSE] if isinstance(vectors, dict) else vectors
+        return str(getattr(params.distance, "value", params.distance))
+
     def resolve(self, alias: str) -> str | None:
         """The physical collection an alias points at (None when the alias does not exist)."""
         for item in self.client.get_aliases().aliases:
@@ -214,6 +223,30 @@ class VectorStore:
     def retrieve(self, name: str, ids: list[str], with_vectors: bool = False):
         return self.client.retrieve(name, ids=ids, with_payload=True, with_vectors=with_vectors)
 
+    def dense_vectors(self, name: str, flt: models.Filter | None = None, page: int = 1024):
+        """Every point's dense vector (matching ``flt``), in pages of (ids, a float matrix)."""
+        offset = None
+        while True:
+            records, offset = self.client.scroll(name, limit=page, offset=offset, with_payload=False,
+                                                 with_vectors=[DENSE], scroll_filter=flt)
+            if records:
+                yield ([r.id for r in records],
+                       np.array([(r.vector or {}).get(DENSE) or [] for r in records], dtype=np.float64))
+            if offset is None:
+                return
+
+    def _check_dense_scores(self, name: str, points) -> None:
+        """A dense score no cosine similarity gives (1e37, NaN) means damaged vectors: refuse it."""
+        scores = [p.score for p in points]
+        if all(math.isfinite(s) and abs(s) <= 1.001 for s in scores):
+            return
+        distance = self.distance(name)
+        for score in scores:
+            if not math.isfinite(score) or (distance == "Cosine" and abs(score) > 1.001):
+                raise VectorsDamaged(f"the collection {name} at {self.endpoint} returned a dense score of "
+                                     f"{score:.4g}, which no {distance} similarity gives: its vectors are damaged. "
+                                     "Rebuild it from the embedding cache: helio rebuild --force DOMAIN")
+
     # --- queries ---------------------------------------------------------------------
     def query(self, name: str, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
               limit: int, query_filter: models.Filter | None = None, mode: str = "hybrid",
@@ -226,6 +259,7 @@ class VectorStore:
             result = self.client.query_points(name, query=np.asarray(dense).tolist(), using=DENSE,
                                               query_filter=query_filter, limit=limit, with_payload=True,
                                               with_vectors=vectors)
+            self._check_dense_scores(name, result.points)
         elif mode == "sparse":
             if not sparse_vec.indices:
                 return []

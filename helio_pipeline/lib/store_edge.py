@@ -12,15 +12,30 @@ module keeps them itself, under a root directory::
     <root>/.lock                 fcntl lock: one process at a time (pid and label inside)
     <root>/catalog.json          {"format": 1, "qdrant_edge": "<version>",
                                   "collections": {name: {dimensions, distance, payload_indexes,
-                                                         tenant_field, metadata}},
+                                                         tenant_field, metadata, [dir]}},
                                   "aliases": {alias: collection}}
-    <root>/collections/<name>/   one EdgeShard per physical collection
+    <root>/catalog.backup.json   the same, written after it: what ``helio rebuild`` reads to
+                                 bring collections back when the catalog itself is damaged
+    <root>/collections/<dir>/    one EdgeShard per physical collection (``dir`` is the
+                                 collection's name unless it was renamed or its name's
+                                 directory was taken: see :meth:`EdgeVectorStore.rename_collection`)
 
 Every catalog change (a new collection, metadata, an alias move, a drop) writes a temporary
 file, fsyncs it and ``os.replace``-s it over the catalog, so an alias moves atomically. A
 collection's shard is created and flushed before the catalog names it, and leaves the
 catalog before its directory is removed: a crash leaves at worst an unnamed directory,
 which is cleared when a collection of that name is created again.
+
+A root this process cannot write (a read-only mount, another user's directory) opens for
+reading: it takes a shared lock if the lock file exists, every write raises
+:class:`StoreNotWritable` naming the directory, and each shard a search loads is a private
+copy (Qdrant Edge opens its files for writing even to search; the copy is sparse, so it costs
+the data, not the preallocated files) removed on close.
+
+Dense scores are checked as they come out of the engine: a score no cosine similarity can
+have (a vector file overwritten with other bytes gives 1e37 or NaN) raises
+:class:`VectorsDamaged` naming the collection and ``helio rebuild --force``, instead of
+ranking garbage. :meth:`EdgeVectorStore.dense_vectors` lets verification read every vector.
 
 A write survives the process dying as soon as it returns: it is in the shard's write-ahead
 log, which the next load replays. Segments are flushed at most once a second during a run of
@@ -33,11 +48,14 @@ from __future__ import annotations
 
 import atexit
 import copy
+import errno
 import fcntl
 import json
+import math
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -49,12 +67,13 @@ import numpy as np
 import qdrant_edge as qe
 from qdrant_client import models
 
-from helio_pipeline.lib.errors import HelioError, StoreBusy
+from helio_pipeline.lib.errors import HelioError, StoreBusy, StoreNotWritable, VectorsDamaged
 
 DENSE = "dense"
 SPARSE = "sparse"
 CATALOG_FORMAT = 1
 CATALOG = "catalog.json"
+CATALOG_BACKUP = "catalog.backup.json"
 LOCK = ".lock"
 COLLECTIONS = "collections"
 RRF_K = 2  # Qdrant's default for Fusion.RRF (server and qdrant-client local mode alike)
@@ -83,6 +102,10 @@ _CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
 
 
 _DELETE_BATCH = 1000
+# A cosine score lies in [-1, 1]; float32 rounding of normalized vectors stays well inside this.
+_COSINE_SCORE_BOUND = 1.0 + 1e-3
+# errors that mean "this process may not write here" (not: the disk is broken)
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _edge_config(dimensions: int, distance: str, wal_enabled: bool | None = None):
@@ -275,6 +298,61 @@ def _scored(point) -> models.ScoredPoint:
     )
 
 
+# --- files -------------------------------------------------------------------------------
+
+def _read_catalog(path: Path) -> dict:
+    """The catalog at ``path``, checked; a ValueError says what is wrong with it."""
+    try:
+        catalog = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(catalog, dict) or catalog.get("format") != CATALOG_FORMAT:
+        found = catalog.get("format") if isinstance(catalog, dict) else type(catalog).__name__
+        raise ValueError(f"{path} has format {found!r}; this Helio KB reads format {CATALOG_FORMAT}")
+    collections, aliases = catalog.get("collections"), catalog.get("aliases")
+    if not isinstance(collections, dict) or not isinstance(aliases, dict):
+        raise ValueError(f"{path} lacks its collections or aliases")
+    for name, entry in collections.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("dimensions"), int) \
+                or entry.get("distance") not in _DISTANCES \
+                or not isinstance(entry.get("dir", ""), str) or "/" in entry.get("dir", "") \
+                or entry.get("dir", "").startswith("."):
+            raise ValueError(f"{path} has a malformed entry for collection {name!r}")
+        entry.setdefault("payload_indexes", {})
+        entry.setdefault("tenant_field", None)
+        entry.setdefault("metadata", {})
+    for alias, target in aliases.items():
+        if target not in collections:
+            raise ValueError(f"{path} points alias {alias!r} at {target!r}, which it does not hold")
+    return catalog
+
+
+def _copy_sparse(src, dst) -> None:
+    """Copy a file's data and leave its holes holes: a shard preallocates files of 32 MB and
+    more that hold a few KB."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        size = os.fstat(fin.fileno()).st_size
+        offset = 0
+        while offset < size:
+            try:
+                start = os.lseek(fin.fileno(), offset, os.SEEK_DATA)
+            except OSError:  # ENXIO: nothing but a hole up to the end
+                break
+            end = os.lseek(fin.fileno(), start, os.SEEK_HOLE)
+            fin.seek(start)
+            fout.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = fin.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                fout.write(chunk)
+                left -= len(chunk)
+            offset = end
+        fout.truncate(size)
+    shutil.copymode(src, dst)
+
+
 # --- the store ---------------------------------------------------------------------------
 
 _STORES: dict[str, "EdgeVectorStore"] = {}
@@ -336,8 +414,18 @@ class EdgeVectorStore:
         self._flushed_at: dict[str, float] = {}
         self._closed = False
         self._lock_file = None
-        root.mkdir(parents=True, exist_ok=True)
-        self._acquire_lock(label or Path(sys.argv[0] or "python").name)
+        self._read_only: str | None = None  # why this process cannot write the root, if it cannot
+        self._scratch: Path | None = None   # read-only: private copies of the shards loaded
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if not os.access(root, os.W_OK):  # even when the lock file itself could be written
+                raise PermissionError(errno.EACCES, "Permission denied", str(root))
+            self._acquire_lock(label or Path(sys.argv[0] or "python").name)
+        except OSError as exc:
+            if exc.errno not in _NOT_WRITABLE or not root.is_dir():
+                raise StoreNotWritable(f"the embedded store at {root} is not writable: {exc}") from None
+            self._read_only = str(exc)
+            self._acquire_shared_lock()
         try:
             self._catalog = self._load_catalog()
             self._load_shards()
@@ -351,29 +439,61 @@ class EdgeVectorStore:
             self._release_lock()
             raise
 
+    def _busy(self, handle) -> StoreBusy:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        try:
+            info = json.loads(holder)
+            who = f"pid {info.get('pid')}, {info.get('label')}, since {info.get('since')}"
+        except (ValueError, AttributeError):
+            who = f"pid {holder or 'unknown'}"
+        return StoreBusy(
+            f"the embedded Qdrant Edge store {self.root} is open in another process ({who}). "
+            "Stop that process, or set HELIO_QDRANT_URL to a Qdrant server for concurrent use."
+        )
+
     def _acquire_lock(self, label: str) -> None:
         handle = open(self.root / LOCK, "a+", encoding="utf-8")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            handle.seek(0)
-            holder = handle.read().strip()
-            handle.close()
-            try:
-                info = json.loads(holder)
-                who = f"pid {info.get('pid')}, {info.get('label')}, since {info.get('since')}"
-            except (ValueError, AttributeError):
-                who = f"pid {holder or 'unknown'}"
-            raise StoreBusy(
-                f"the embedded Qdrant Edge store {self.root} is open in another process ({who}). "
-                "Stop that process, or set HELIO_QDRANT_URL to a Qdrant server for concurrent use."
-            ) from None
+            raise self._busy(handle) from None
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "label": label,
                                  "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}) + "\n")
         handle.flush()
         self._lock_file = handle
+
+    def _acquire_shared_lock(self) -> None:
+        """A reader of a root it cannot write: a shared lock on the lock file, if there is one,
+        so a writer in another process is still noticed."""
+        try:
+            handle = open(self.root / LOCK, "r", encoding="utf-8")
+        except OSError:
+            return  # no lock file (never opened for writing) or none this process may read
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            raise self._busy(handle) from None
+        self._lock_file = handle
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self._read_only:
+            raise StoreNotWritable(f"the embedded store at {self.root} is not writable: {self._read_only}. "
+                                   "It can be searched; indexing needs write access to that directory "
+                                   "(or a Qdrant server: HELIO_QDRANT_URL).")
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this process opened the root for reading only (it cannot write it)."""
+        return bool(self._read_only)
+
+    def require_writable(self) -> None:
+        """Raise StoreNotWritable, naming the directory, when this process cannot write the root."""
+        self._check_writable()
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:
@@ -394,29 +514,13 @@ class EdgeVectorStore:
             if shards.is_dir() and any(p.is_dir() for p in shards.iterdir()):
                 raise self._corrupt(f"{path} is missing but {shards} holds collections")
             catalog = {"format": CATALOG_FORMAT, "qdrant_edge": edge_version(), "collections": {}, "aliases": {}}
-            self._write_catalog(catalog)
+            if not self._read_only:
+                self._write_catalog(catalog)
             return catalog
         try:
-            catalog = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise self._corrupt(f"{path} is not valid JSON ({exc})") from None
-        if not isinstance(catalog, dict) or catalog.get("format") != CATALOG_FORMAT:
-            found = catalog.get("format") if isinstance(catalog, dict) else type(catalog).__name__
-            raise self._corrupt(f"{path} has format {found!r}; this Helio KB reads format {CATALOG_FORMAT}")
-        collections, aliases = catalog.get("collections"), catalog.get("aliases")
-        if not isinstance(collections, dict) or not isinstance(aliases, dict):
-            raise self._corrupt(f"{path} lacks its collections or aliases")
-        for name, entry in collections.items():
-            if not isinstance(entry, dict) or not isinstance(entry.get("dimensions"), int) \
-                    or entry.get("distance") not in _DISTANCES:
-                raise self._corrupt(f"{path} has a malformed entry for collection {name!r}")
-            entry.setdefault("payload_indexes", {})
-            entry.setdefault("tenant_field", None)
-            entry.setdefault("metadata", {})
-        for alias, target in aliases.items():
-            if target not in collections:
-                raise self._corrupt(f"{path} points alias {alias!r} at {target!r}, which it does not hold")
-        return catalog
+            return _read_catalog(path)
+        except ValueError as exc:
+            raise self._corrupt(str(exc)) from None
 
     def _load_shards(self) -> None:
         """Check that every collection has its shard directory. Shards load on first use: a
@@ -433,6 +537,8 @@ class EdgeVectorStore:
         with self._mutex:
             if physical not in self._shards:
                 path = self._shard_path(physical)
+                if self._read_only:
+                    path = self._private_copy(path)
                 entry = self._catalog["collections"].get(physical, {})
                 try:
                     try:
@@ -449,27 +555,46 @@ class EdgeVectorStore:
                                         f"({exc}){version}") from None
             return self._shards[physical]
 
+    def _private_copy(self, path: Path) -> Path:
+        """A copy of a shard this process may write, for a root it may not (see the module's
+        docstring): sparse, so only the data is copied."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="helio-edge-readonly-"))
+        target = self._scratch / path.name
+        try:
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(path, target, copy_function=_copy_sparse)
+            for folder, _, files in os.walk(target):
+                os.chmod(folder, 0o700)
+                for name in files:
+                    os.chmod(os.path.join(folder, name), 0o600)
+        except OSError as exc:
+            raise HelioError(f"the embedded store at {self.root} is not writable, and a private copy of "
+                             f"{path} to search could not be made in {self._scratch}: {exc}") from None
+        return target
+
     def load_all(self) -> None:
         """Load every shard now: a broken one raises here (``helio rebuild`` checks with it)."""
         for name in list(self._catalog["collections"]):
             self._loaded(name)
         installed = edge_version()
-        if self._catalog.get("qdrant_edge") != installed:
+        if self._catalog.get("qdrant_edge") != installed and not self._read_only:
             # Every shard loaded under the installed engine: record it, so the next
             # mismatch is measured from this version.
             self._catalog["qdrant_edge"] = installed
             self._write_catalog(self._catalog)
 
     def _write_catalog(self, catalog: dict) -> None:
-        """Replace the catalog atomically: a temporary file, fsync, os.replace, fsync the directory."""
-        path = self.root / CATALOG
-        tmp = self.root / f"{CATALOG}.{os.getpid()}.{threading.get_ident()}.tmp"
+        """Replace the catalog atomically (a temporary file, fsync, os.replace, fsync the
+        directory), then its backup the same way: damage to one leaves the other whole."""
         data = json.dumps(catalog, indent=1, sort_keys=True, ensure_ascii=False)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        for name in (CATALOG, CATALOG_BACKUP):
+            tmp = self.root / f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.root / name)
         fd = os.open(self.root, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -478,13 +603,24 @@ class EdgeVectorStore:
 
     def _commit(self, change) -> None:
         """Apply ``change`` to a copy of the catalog, persist it, then adopt it."""
+        self._check_writable()
         catalog = copy.deepcopy(self._catalog)
         change(catalog)
         self._write_catalog(catalog)
         self._catalog = catalog
 
     def _shard_path(self, name: str) -> Path:
-        return self.root / COLLECTIONS / name
+        """The shard directory of collection ``name`` (its own name unless the catalog says otherwise)."""
+        entry = self._catalog["collections"].get(name) or {}
+        return self.root / COLLECTIONS / (entry.get("dir") or name)
+
+    def _free_dir(self, name: str) -> str:
+        """A shard directory name no collection in the catalog uses: ``name`` if it is free."""
+        used = {entry.get("dir") or other for other, entry in self._catalog["collections"].items()}
+        directory = name
+        while directory in used:
+            directory = f"{name}.{uuid.uuid4().hex[:8]}"
+        return directory
 
     def _check_open(self) -> None:
         if self._closed:
@@ -503,7 +639,9 @@ class EdgeVectorStore:
             raise CollectionNotFound(f"Collection {name} not found in the Qdrant Edge store {self.root}")
         return target
 
-    def _shard(self, name: str):
+    def _shard(self, name: str, write: bool = False):
+        if write:
+            self._check_writable()
         physical = self._physical(name)
         return physical, self._loaded(physical)
 
@@ -545,6 +683,8 @@ class EdgeVectorStore:
                 self._dirty.clear()
                 self._closed = True
                 self._release_lock()
+                if self._scratch is not None:
+                    shutil.rmtree(self._scratch, ignore_errors=True)
                 if _STORES.get(str(self.root)) is self:
                     del _STORES[str(self.root)]
 
@@ -567,6 +707,7 @@ class EdgeVectorStore:
                           metadata: dict | None = None) -> bool:
         """Create ``name`` if missing (returns True when created) and its payload indexes."""
         with self._mutex:
+            self._check_writable()  # every sync starts here: a read-only root fails before any work
             if self.exists(name):
                 size = self.vector_size(name)
                 if size != dimensions:
@@ -580,7 +721,8 @@ class EdgeVectorStore:
             if unknown:
                 raise ValueError(f"unknown payload index type(s) {unknown}: use one of {sorted(_INDEX_TYPES)}")
             meta = json.loads(json.dumps(metadata or {}))  # what the catalog will hold, checked now
-            path = self._shard_path(name)
+            directory = self._free_dir(name)  # a collection renamed aside may still use ``name``'s
+            path = self.root / COLLECTIONS / directory
             if path.exists():  # left by a create or drop that did not finish: never in the catalog
                 shutil.rmtree(path)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -597,6 +739,7 @@ class EdgeVectorStore:
                     catalog["collections"][name] = {
                         "dimensions": int(dimensions), "distance": distance, "payload_indexes": indexes,
                         "tenant_field": tenant_field, "metadata": meta,
+                        **({"dir": directory} if directory != name else {}),
                     }
                 self._commit(add)
             except BaseException:
@@ -653,6 +796,7 @@ class EdgeVectorStore:
             self._check_open()
             if name not in self._catalog["collections"]:
                 return
+            path = self._shard_path(name)  # before the entry that names its directory goes
 
             def remove(catalog):
                 del catalog["collections"][name]
@@ -664,7 +808,93 @@ class EdgeVectorStore:
             self._flushed_at.pop(name, None)
             if shard is not None:
                 shard.close()
-            shutil.rmtree(self._shard_path(name), ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)
+
+    def rename_collection(self, name: str, new_name: str) -> None:
+        """Give physical collection ``name`` the name ``new_name``; its aliases follow. One
+        atomic catalog replacement: the shard stays in its directory, which the catalog now
+        names. ``helio rebuild --force`` moves a live collection aside this way, so readers keep
+        it until its replacement (built under the old name) is verified and promoted."""
+        with self._mutex:
+            self._check_writable()
+            if name not in self._catalog["collections"]:
+                raise CollectionNotFound(f"Collection {name} not found in the Qdrant Edge store {self.root}")
+            if self.exists(new_name):
+                raise HelioError(f"cannot rename {name} to {new_name}: a collection or alias of that name exists")
+            _check_name(new_name)
+
+            def move(catalog):
+                entry = catalog["collections"].pop(name)
+                entry["dir"] = entry.get("dir") or name
+                catalog["collections"][new_name] = entry
+                for alias in [a for a, target in catalog["aliases"].items() if target == name]:
+                    catalog["aliases"][alias] = new_name
+            self._commit(move)
+            for held in (self._shards, self._flushed_at):
+                if name in held:
+                    held[new_name] = held.pop(name)
+            if name in self._dirty:
+                self._dirty.discard(name)
+                self._dirty.add(new_name)
+
+    def recover_collections(self, aside: str | Path, check=lambda name: None) -> tuple[list[str], dict[str, str]]:
+        """Bring collections back from a store that was moved aside (``helio rebuild`` moves a
+        store it cannot open out of the way, then rebuilds each domain here).
+
+        Each collection of ``aside`` whose catalog entry survives (in its catalog, else in the
+        backup copy), whose name this store does not hold, whose shard loads here and for
+        which ``check(name)`` finds no problem, has its directory moved in and is named in this
+        catalog with its metadata (promotion time included: ``helio rollback`` can use it). An
+        alias of the old store that this one lacks comes back with its collection. What fails
+        goes back where it was. Returns (recovered names, {name: why it stayed}) (``"*"``: no
+        catalog could be read)."""
+        aside = Path(aside)
+        with self._mutex:
+            self._check_writable()
+            catalog, unreadable = None, []
+            for candidate in (aside / CATALOG, aside / CATALOG_BACKUP):
+                try:
+                    catalog = _read_catalog(candidate)
+                    break
+                except ValueError as exc:
+                    unreadable.append(str(exc))
+            if catalog is None:
+                return [], {"*": "; ".join(unreadable)}
+            recovered, left = [], {}
+            for name, entry in catalog["collections"].items():
+                source = aside / COLLECTIONS / (entry.get("dir") or name)
+                if self.exists(name):
+                    continue  # rebuilt here
+                if not source.is_dir():
+                    left[name] = f"its shard directory {source} is missing"
+                    continue
+                directory = self._free_dir(name)
+                target = self.root / COLLECTIONS / directory
+                shutil.rmtree(target, ignore_errors=True)  # unnamed leftovers only: the name is free
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(source), str(target), copy_function=_copy_sparse)
+                adopted = {k: v for k, v in entry.items() if k != "dir"}
+                if directory != name:
+                    adopted["dir"] = directory
+                self._commit(lambda c: c["collections"].__setitem__(name, adopted))
+                try:
+                    self._loaded(name)
+                    problem = check(name)
+                except HelioError as exc:
+                    problem = str(exc)
+                if problem:
+                    self._commit(lambda c: c["collections"].pop(name))
+                    shard = self._shards.pop(name, None)
+                    if shard is not None:
+                        shard.close()
+                    shutil.move(str(target), str(source), copy_function=_copy_sparse)
+                    left[name] = problem
+                else:
+                    recovered.append(name)
+            for alias, target_name in catalog["aliases"].items():
+                if target_name in recovered and not self.exists(alias):
+                    self.point_alias(alias, target_name)
+            return recovered, left
 
     # --- points -------------------------------------------------------------------------
     def count(self, name: str) -> int:
@@ -689,7 +919,7 @@ class EdgeVectorStore:
     def upsert(self, name: str, points: list) -> None:
         if not points:
             return
-        physical, shard = self._shard(name)
+        physical, shard = self._shard(name, write=True)
         batch = []
         for p in points:
             indices, values = p.sparse if p.sparse else ([], [])
@@ -705,7 +935,7 @@ class EdgeVectorStore:
 
     def set_payload(self, name: str, point_id: str, payload: dict) -> None:
         """Replace the point's whole payload."""
-        physical, shard = self._shard(name)
+        physical, shard = self._shard(name, write=True)
         with self._mutex:
             shard.update(qe.UpdateOperation.overwrite_payload([_point_id(point_id)], payload))
             self._written(physical)
@@ -713,7 +943,7 @@ class EdgeVectorStore:
     def delete(self, name: str, ids: list[str]) -> None:
         if not ids:
             return
-        physical, shard = self._shard(name)
+        physical, shard = self._shard(name, write=True)
         with self._mutex:
             for start in range(0, len(ids), _DELETE_BATCH):
                 shard.update(qe.UpdateOperation.delete_points([_point_id(i) for i in ids[start : start + _DELETE_BATCH]]))
@@ -728,11 +958,43 @@ class EdgeVectorStore:
         found = {_out_id(r.id): r for r in shard.retrieve(list(dict.fromkeys(wanted)), True, bool(with_vectors))}
         return [_record(found[i]) for i in wanted if i in found]
 
+    def distance(self, name: str) -> str:
+        """The collection's distance: Cosine, Euclid, Dot or Manhattan."""
+        return self._catalog["collections"][self._physical(name)]["distance"]
+
+    def dense_vectors(self, name: str, flt: models.Filter | None = None, page: int = 1024):
+        """Every point's dense vector (matching ``flt``) as it is stored, in pages of (ids, a
+        float matrix): what verification reads to find vectors damaged on disk."""
+        _, shard = self._shard(name)
+        edge_filter = convert_filter(flt)
+        offset = None
+        while True:
+            records, offset = shard.scroll(qe.ScrollRequest(offset=offset, limit=page, filter=edge_filter,
+                                                            with_payload=False, with_vector=[DENSE]))
+            if records:
+                yield ([_out_id(r.id) for r in records],
+                       np.array([(r.vector or {}).get(DENSE) or [] for r in records], dtype=np.float64))
+            if offset is None:
+                return
+
+    def _check_dense_scores(self, physical: str, scores) -> None:
+        """Refuse dense scores the collection's distance cannot give: a vector file overwritten
+        with other bytes answers 1e37 or NaN, and ranking by them would be garbage."""
+        entry = self._catalog["collections"][physical]
+        bound = _COSINE_SCORE_BOUND if entry["distance"] == "Cosine" else math.inf
+        for score in scores:
+            if not math.isfinite(score) or abs(score) > bound:
+                domain = entry.get("metadata", {}).get("domain") or "DOMAIN"
+                raise VectorsDamaged(
+                    f"the collection {physical} in the embedded store {self.root} returned a dense score of "
+                    f"{score:.4g}, which no {entry['distance']} similarity gives: its vectors are damaged on disk. "
+                    f"Rebuild it from the embedding cache (nothing is embedded again): helio rebuild --force {domain}")
+
     def optimize(self, name: str) -> bool:
         """Turn fresh writes into immutable on-disk segments and merge small ones, blocking until
         done (a Qdrant server does this in the background; Edge only when asked). The sync calls
         it after its writes; returns whether anything changed."""
-        physical, shard = self._shard(name)
+        physical, shard = self._shard(name, write=True)
         with self._mutex:
             changed = shard.optimize()
             self._flush(physical)
@@ -746,7 +1008,7 @@ class EdgeVectorStore:
         ``with_vectors`` returns each hit's dense vector (for cross-collection tie-breaks)."""
         if mode not in ("dense", "sparse", "hybrid"):
             raise ValueError(f"unknown search mode {mode!r}: use dense, sparse or hybrid")
-        _, shard = self._shard(name)
+        physical, shard = self._shard(name)
         flt = convert_filter(query_filter)
         vectors = [DENSE] if with_vectors else False
         sparse_vec = None
@@ -767,11 +1029,14 @@ class EdgeVectorStore:
             request = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt,
                                       with_payload=True, with_vector=vectors)
         else:
-            return self._hybrid(shard, dense_query(), sparse_vec, limit, flt, vectors)
-        return [_scored(p) for p in shard.query(request)]
+            return self._hybrid(physical, shard, dense_query(), sparse_vec, limit, flt, vectors)
+        hits = shard.query(request)
+        if mode != "sparse":
+            self._check_dense_scores(physical, [hit.score for hit in hits])
+        return [_scored(p) for p in hits]
 
-    @staticmethod
-    def _hybrid(shard, dense_query, sparse_vec, limit: int, flt, vectors) -> list[models.ScoredPoint]:
+    def _hybrid(self, physical: str, shard, dense_query, sparse_vec, limit: int, flt,
+                vectors) -> list[models.ScoredPoint]:
         """RRF (k=2) of a dense and a sparse list, each ``max(4 * limit, 20)`` deep and filtered.
 
         The engine searches both lists in one batch; the fusion happens here, as qdrant-client's
@@ -786,6 +1051,7 @@ class EdgeVectorStore:
             qe.QueryRequest(limit=depth, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt,
                             with_payload=False, with_vector=False),
         ]))
+        self._check_dense_scores(physical, [hit.score for hit in lists[0]])  # fused ranks hide them
         scores: dict = {}
         versions: dict = {}
         for hits in lists:

@@ -10,7 +10,7 @@ what its sources produce now.
 - Deletes are limited to the sync's scope (some source ids, one hash shard, or both: see
   lib/sharding.py) and never touch protected source ids (sources that could not be read
   this time); a mass-delete guard stops a truncated table from wiping a collection (or a
-  shard of it).
+  shard of it): it counts the documents that vanished, not their points.
 - Readers use an alias. The physical collection is named after the configuration
   fingerprint; when it changes, a new collection is filled, verified, and only then the
   alias moves in one atomic call. Older collections are kept for rollback. A sharded
@@ -133,6 +133,11 @@ def sync_collection(
     """Make the collection behind ``alias`` hold exactly ``chunks`` within ``scope`` (all points
     when None; a set of source ids is read as that scope). Points outside it are left alone.
 
+    The mass-delete guard refuses (MassDeleteRefused, before any write) when more than
+    ``max_delete_fraction`` of the sources held would vanish entirely: documents, not points,
+    so one long document removed is not a mass delete (a single vanished source never is,
+    unless it was the last one). ``allow_mass_delete`` lifts the guard for this sync.
+
     ``complete(collection, points_in_scope)`` is called after this sync's writes; on a
     rebuild, the new collection is verified and promoted only when it returns True (a
     sharded build: when every shard has filled its part)."""
@@ -175,28 +180,28 @@ def sync_collection(
             report.unchanged += 1
             if held.get("payload_hash") != payload["payload_hash"]:
                 to_repayload.append(pid)
-    def is_protected(held: dict) -> bool:
-        # by source id (a rules file), or by where the point came from (a whole CSV drop
-        # that failed to parse: the SKUs it carried are unknown this time)
-        sources = set((held.get("source") or "").split(","))
-        return held.get("source_id") in protected_ids or bool(sources & protected_ids)
-
     stale = [
         pid for pid, held in existing.items()
         if pid not in desired
         and scope.contains(held.get("source_id"))
-        and not is_protected(held)
+        and not is_protected(held, protected_ids)
     ]
-    # The guard looks at points of sources that vanished entirely (a truncated table, an
-    # emptied prefix); tail chunks of documents that merely got shorter do not count.
+    # The guard counts documents, not points: it refuses when more than max_delete_fraction of
+    # the sources held vanished entirely (a truncated table, an emptied prefix). One long
+    # document removed is many points but one source, never a mass delete, unless it was the
+    # last; tail chunks of documents that merely got shorter do not count at all.
     produced = {chunk.source_id for chunk, _, _ in desired.values()}
     orphaned = [pid for pid in stale if existing[pid].get("source_id") not in produced]
-    if not report.rebuilt and existing and not allow_mass_delete and len(orphaned) > max_delete_fraction * len(existing):
-        vanished = len({existing[pid].get("source_id") for pid in orphaned})
+    held_sources = {held.get("source_id") for held in existing.values()}
+    vanished = {existing[pid].get("source_id") for pid in orphaned}
+    mass = len(vanished) > max_delete_fraction * len(held_sources) and (len(vanished) > 1 or vanished == held_sources)
+    if not report.rebuilt and mass and not allow_mass_delete:
         raise MassDeleteRefused(
-            f"{alias} ({scope.describe()}): this sync would delete {len(orphaned)} of {len(existing)} points "
-            f"({len(orphaned) / len(existing):.0%}; {vanished} sources vanished), over the "
-            f"{max_delete_fraction:.0%} guard. If the source really shrank, rerun with allow_mass_delete: true."
+            f"{alias} ({scope.describe()}): this sync would delete {len(orphaned)} of {len(existing)} points, "
+            f"every point of {len(vanished)} of the {len(held_sources)} sources it holds "
+            f"({len(vanished) / len(held_sources):.0%}), over the {max_delete_fraction:.0%} guard. If the source "
+            f"really shrank, rerun with `helio refresh --allow-mass-delete {domain}` "
+            "(run config: allow_mass_delete: true)."
         )
     report.seconds["plan"] = time.perf_counter() - timer
     if before_embedding and to_embed:  # e.g. a budget guard: refuse before paying for anything
@@ -244,6 +249,16 @@ def sync_collection(
         log(f"{alias}: now points at {physical}")
     report.seconds["total"] = time.perf_counter() - timer
     return report
+
+
+def is_protected(held: dict, protected_ids: set[str]) -> bool:
+    """Whether a point belongs to a source that could not be read this time: by source id (a
+    rules file), or by where it came from (a whole CSV drop that failed to parse: the SKUs it
+    carried are unknown this time). Such points are kept, and checks count them as expected."""
+    if not protected_ids:
+        return False
+    sources = set((held.get("source") or "").split(","))
+    return held.get("source_id") in protected_ids or bool(sources & protected_ids)
 
 
 def physical_name(alias: str, config: IndexConfig) -> str:

@@ -1,6 +1,7 @@
 import dagster as dg
 
 from helio_pipeline.definitions import defs
+from helio_pipeline.defs.checks import CHECKS
 from helio_pipeline.domains import DOMAINS
 
 
@@ -15,7 +16,7 @@ def test_definitions_load_with_every_asset_check_and_schedule():
     assert upstream == {"postgres_prices", "postgres_products", "s3_catalog_prices", "s3_catalog_products"}
     assert not graph.get(dg.AssetKey("postgres_products")).is_materializable
     checks = defs.resolve_asset_graph().asset_check_keys
-    assert len(checks) == 5 * len(DOMAINS)
+    assert len(checks) == len(CHECKS) * len(DOMAINS)
     schedules = {s.name: s for s in defs.schedules}
     assert schedules["nightly_kb_refresh"].cron_schedule == "0 2 * * *"
     assert schedules["morning_prices_refresh"].cron_schedule == "0 6 * * *"

@@ -98,7 +98,7 @@ def test_shards_in_parallel_processes_equal_one_unsharded_run(kb, pg_url, bucket
         assert {m["shards_built"].value for m in by_partition.values()} >= {"3/3"}
         checks = shared.get_event_records(dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION))
         evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in checks]
-        assert len(evaluations) == 3 * 5 and all(e.passed for e in evaluations), \
+        assert len(evaluations) == 3 * 6 and all(e.passed for e in evaluations), \
             [(e.check_name, e.metadata.get("problem")) for e in evaluations if not e.passed]
 
 
