@@ -23,6 +23,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
@@ -98,6 +99,9 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
     per_domain: dict[str, list[str | None]]
     notes: list[str]
+    # per domain, what the question was read as: {"products": {"category": "module",
+    # "power_w": {"target": 400, "tolerance": 0.05}}}; empty with understand=false
+    interpreted: dict[str, dict[str, Any]]
     query_embedding_time_ms: float
     search_time_ms: float
     total_time_ms: float
@@ -127,10 +131,17 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
 def create_app(kb: KnowledgeBase, keys: KeyRing | None = None) -> FastAPI:
     """The API over ``kb``. Without ``keys`` every request is allowed: ``helio serve`` only
     does that on a loopback address."""
     app = FastAPI(title="Helio KB", version="1", description="Retrieval for the Hélio assistant.")
+    if keys is None:
+        # no keys: loopback only, and a page that rebinds its DNS name to 127.0.0.1 (a Host
+        # header naming another site) is refused, so no browser can read conversations here
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK_HOSTS))
     bearer = HTTPBearer(auto_error=False, description="an API key (helio apikey create)")
     header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (helio apikey create)")
 
@@ -190,18 +201,21 @@ def create_app(kb: KnowledgeBase, keys: KeyRing | None = None) -> FastAPI:
                top_k: int = Query(5, ge=1, le=MAX_TOP_K),
                mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
                available_only: bool = False,
+               understand: bool = Query(True, description="read specs (category, power, voltage, maker, price) "
+                                                          "from the question as filters and targets"),
                filter: list[str] = Query(default_factory=list, description='field=value, e.g. power_w={"gte":50000}'),
                owner_id: str | None = Query(None, min_length=1, max_length=200,
                                             description="the owner whose conversations to search"),
                key: ApiKey = Depends(caller)) -> SearchOut:
         started = time.perf_counter()
-        filters = authorize_search(key, domain, parse_filter_args(filter), owner_id, TENANT_FIELDS)
-        response = kb.query(q, domains=domain or None, top_k=top_k, filters=filters or None,
-                            mode=mode, available_only=available_only)
+        filters, domains = authorize_search(key, domain or None, parse_filter_args(filter), owner_id, TENANT_FIELDS)
+        response = kb.query(q, domains=domains, top_k=top_k, filters=filters or None,
+                            mode=mode, available_only=available_only, understand=understand)
         return SearchOut(
             hits=[h.as_dict() for h in response.hits],
             per_domain={d: [h.source_id for h in hits] for d, hits in response.per_domain.items()},
             notes=response.notes,
+            interpreted=response.interpreted,
             query_embedding_time_ms=round(response.query_embedding_time_ms, 3),
             search_time_ms=round(response.search_time_ms, 3),
             total_time_ms=round((time.perf_counter() - started) * 1000, 3),

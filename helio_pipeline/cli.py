@@ -262,7 +262,10 @@ def cmd_search(args) -> int:
     if args.owner:
         filters["owner_id"] = args.owner
     response = kb.query(args.query, domains=args.domain or None, top_k=args.top_k, filters=filters or None,
-                        mode=args.mode, available_only=args.available_only)
+                        mode=args.mode, available_only=args.available_only, understand=args.understand)
+    if args.explain:  # what the question was read as, before the hits (stderr keeps --json parseable)
+        read = response.interpreted or "nothing: searched as written"
+        print(f"interpreted: {json.dumps(read, ensure_ascii=False)}", file=sys.stderr)
     _print_hits(response.hits, args.json)
     for note in response.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -334,8 +337,12 @@ def cmd_rebuild(args) -> int:
       ``--force`` instead.
     - ``--force`` drops the domain's damaged earlier collections and sets its live collection
       aside (renamed, the alias with it: search keeps it meanwhile), rebuilds it from the
-      sources and the cache, and drops the one set aside once the rebuilt one is promoted.
-      Healthy earlier collections stay for ``helio rollback``.
+      sources and the cache (the mass-delete guard measures it against the one set aside),
+      and once the rebuilt one is promoted drops the one set aside if its vectors are damaged,
+      else keeps it for ``helio rollback``, as it keeps healthy earlier collections. A Qdrant
+      server cannot rename: there a damaged live collection is dropped first, a healthy one
+      synced by content. A rebuild stopped midway (Ctrl-C, an error) leaves the alias on the
+      one set aside, which the next refresh replaces and keeps for rollback.
     - An embedded store that cannot be opened (corrupted, or written by an incompatible
       engine) is moved aside whole and every domain is rebuilt into a new store. Then each
       collection of the old store that the new one does not hold (the earlier ones kept for
@@ -385,17 +392,21 @@ def cmd_rebuild(args) -> int:
                 if aside:
                     set_aside[alias] = aside
     close_embedded_stores()
-    results = _refresh(domains)
-    for result in results:
-        _print_run_summary(result)
-    if set_aside or moved_store:
-        store = open_store(url=qdrant.url, api_key=qdrant.api_key, path=qdrant.path or settings.qdrant_path(),
-                           embedded=qdrant.embedded)
-        for alias, aside in set_aside.items():
-            repair.finish_forced_rebuild(store, alias, aside)
-        if moved_store:
-            repair.recover_moved_store(store, moved_store)
-        close_embedded_stores()
+    try:
+        results = _refresh(domains)
+        for result in results:
+            _print_run_summary(result)
+    finally:  # also when stopped or failed: what was set or moved aside is settled, never orphaned
+        if set_aside or moved_store:
+            store = open_store(url=qdrant.url, api_key=qdrant.api_key, path=qdrant.path or settings.qdrant_path(),
+                               embedded=qdrant.embedded)
+            try:
+                for alias, aside in set_aside.items():
+                    repair.finish_forced_rebuild(store, alias, aside)
+                if moved_store:
+                    repair.recover_moved_store(store, moved_store)
+            finally:
+                close_embedded_stores()
     return 0 if all(r.success for r in results) else 1
 
 
@@ -467,6 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--owner", help="owner_id: required to search conversations")
     search.add_argument("--available-only", action="store_true", help="products active and in stock now")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
+    search.add_argument("--no-understand", dest="understand", action="store_false",
+                        help="search the question as written (no specs read from it)")
+    search.add_argument("--explain", action="store_true", help="say what the question was read as")
     search.set_defaults(fn=cmd_search)
 
     memory = sub.add_parser("memory", help="recent messages of a conversation + relevant past ones (JSON)")

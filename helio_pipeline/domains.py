@@ -13,10 +13,12 @@ from typing import Callable
 
 import pandas as pd
 
-from helio_pipeline.lib import catalog, conversations, rules
+from helio_pipeline import vocabulary
+from helio_pipeline.lib import catalog, conversations, prices, rules
 from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.records import Chunk, Extraction, Sources
 from helio_pipeline.lib.redaction import REDACTOR_VERSION
+from helio_pipeline.lib.specs import SPEC_INDEXES
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class Domain:
     sources: tuple[str, ...] = ()
     # its extractor removes personal data (e-mails, CPFs, phones) and counts what it removed
     redacts_personal_data: bool = False
+    # how its questions are read (lib/understanding.py): words, units and tolerances over its
+    # filter fields; None leaves questions as they are (rules, conversations)
+    vocabulary: object = None
+    # the payload field whose indexed values name makers ("Canadian" -> Canadian Solar Inc.)
+    maker_field: str | None = None
+    # words that say a question is for this domain, and the domains whose cues become context
+    # when one of these is present ("preço do inversor": prices, not products); lib/routing.py
+    cues: tuple[str, ...] = ()
+    refines: tuple[str, ...] = ()
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -55,20 +66,30 @@ DOMAINS: dict[str, Domain] = {
             description="One document per product (PV modules and inverters): name, maker, category and key specs.",
             extract=catalog.extract_products,
             chunk=catalog.chunk_products,
-            filter_fields={"sku": "keyword", "manufacturer": "keyword", "category": "keyword",
-                           "technology": "keyword", "power_w": "float", "active": "bool", "stock": "integer"},
-            chunker_version=f"{CHUNKER_VERSION}.p3",
+            # SPEC_INDEXES: the canonical specs (lib/specs.py): power_w, technology, bifacial, cells,
+            # voc_v, isc_a, vmp_v, imp_a, ptc_w, voltage_v, dc_voltage_v, mppt_low_v, mppt_high_v, dc_current_a
+            filter_fields={"sku": "keyword", "manufacturer": "keyword", "category": "keyword", **SPEC_INDEXES,
+                           "active": "bool", "stock": "integer"},
+            chunker_version=f"{CHUNKER_VERSION}.p4",
             sources=("postgres/products", "s3/catalog/products"),
+            vocabulary=vocabulary.PRODUCTS_PT,
+            maker_field="manufacturer",
+            cues=vocabulary.PRODUCT_CUES,
         ),
         Domain(
             name="prices",
             description="One document per product listing its current B1/B3 prices across distributors.",
-            extract=catalog.extract_prices,
-            chunk=catalog.chunk_prices,
+            extract=prices.extract_prices,
+            chunk=prices.chunk_prices,
             filter_fields={"sku": "keyword", "distributor": "keyword", "tier": "keyword", "category": "keyword",
-                           "price": "float"},
-            chunker_version=f"{CHUNKER_VERSION}.pr4",
+                           "price": "float", "manufacturer": "keyword", "power_w": "float", "technology": "keyword",
+                           "voltage_v": "float"},
+            chunker_version=f"{CHUNKER_VERSION}.pr5",
             sources=("postgres/prices", "postgres/products", "s3/catalog/prices", "s3/catalog/products"),
+            vocabulary=vocabulary.PRICES_PT,
+            maker_field="manufacturer",
+            cues=vocabulary.PRICE_CUES,
+            refines=("products",),
         ),
         Domain(
             name="rules",
@@ -78,6 +99,8 @@ DOMAINS: dict[str, Domain] = {
             filter_fields={"kind": "keyword", "slug": "keyword"},
             chunker_version=f"{CHUNKER_VERSION}.r2",
             sources=("postgres/business_rules", "s3/rules"),
+            cues=vocabulary.RULE_CUES,
+            refines=("products",),
         ),
         Domain(
             name="conversations",
@@ -87,6 +110,7 @@ DOMAINS: dict[str, Domain] = {
             filter_fields={"owner_id": "keyword", "correlation_id": "keyword", "started_at": "datetime",
                            "ended_at": "datetime"},
             tenant_field="owner_id",
+            cues=vocabulary.CONVERSATION_CUES,
             chunker_version=f"{CHUNKER_VERSION}.c2.redact{REDACTOR_VERSION}",
             sources=("postgres/conversation_history", "s3/conversations"),
             redacts_personal_data=True,

@@ -70,14 +70,14 @@ def redact_personal_data() -> bool:
     Turning it off is an operator decision taken in the deployment's environment: no run
     config or Launchpad field can override it, and every run made with it off says so in its
     metadata."""
-    from helio_pipeline.lib.errors import HelioError
+    from helio_pipeline.lib.errors import ConfigError
 
     value = (env("HELIO_REDACT_PII", "true") or "").strip().lower()
     if value in _ON:
         return True
     if value in _OFF:
         return False
-    raise HelioError(f"HELIO_REDACT_PII={value!r}: use true or false")
+    raise ConfigError(f"HELIO_REDACT_PII={value!r}: use true or false")
 
 
 def _number(name: str, kind: type, minimum: float) -> None:

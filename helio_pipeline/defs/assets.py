@@ -23,7 +23,7 @@ from helio_pipeline.lib.errors import HelioError
 from helio_pipeline.lib.indexing import IndexOptions, index_domain
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
-from helio_pipeline.lib.redaction import redact_record, redact_text
+from helio_pipeline.lib.redaction import redact_escaped, redact_record
 from helio_pipeline.lib.shard_builds import ShardBuilds
 from helio_pipeline.lib.sharding import Shard, shard_keys
 
@@ -69,9 +69,9 @@ def personal_data_kept_out(domain: Domain):
     try:
         yield
     except dg.Failure as exc:
-        raise dg.Failure(description=redact_text(exc.description), allow_retries=False) from None
+        raise dg.Failure(description=redact_escaped(exc.description), allow_retries=False) from None
     except Exception as exc:  # noqa: BLE001 - re-raised, redacted
-        raise dg.Failure(description=f"{type(exc).__name__}: {redact_text(exc)}", allow_retries=False) from None
+        raise dg.Failure(description=f"{type(exc).__name__}: {redact_escaped(exc)}", allow_retries=False) from None
 
 
 def shard_partitions(shards: int) -> dg.StaticPartitionsDefinition | None:

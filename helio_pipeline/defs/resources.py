@@ -186,8 +186,8 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
         return self._kb
 
     def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
-               mode: str = "hybrid", available_only: bool = False):
-        return self.knowledge_base().search(query, domains, top_k, filters, mode, available_only)
+               mode: str = "hybrid", available_only: bool = False, understand: bool = True):
+        return self.knowledge_base().search(query, domains, top_k, filters, mode, available_only, understand)
 
     def memory(self, owner_id: str, correlation_id: str, query: str, recent: int = 20, k: int = 5):
         return self.knowledge_base().memory(owner_id, correlation_id, query, recent, k)

@@ -1,7 +1,8 @@
 """``helio seed``: fill PostgreSQL and the object store with deterministic demo data.
 
 - products: pvlib CEC modules and inverters (≈90 % in ``products``, the rest only in a
-  distributor CSV drop under ``catalog/products/``);
+  distributor CSV drop under ``catalog/products/``, specs in the distributor's own columns:
+  ``potencia_w``, ``tecnologia``, ``celulas``, ``tensao_v``... with a decimal comma);
 - prices: B1/B3 from three distributors; the third only as a CSV drop in ``catalog/prices/``;
 - rules: the pt-BR corpus, part in ``business_rules``, part as Markdown and PDF in ``rules/``;
 - conversations: generated pt-BR dialogues, part in ``conversation_history``, part as JSONL
@@ -25,6 +26,7 @@ from helio_pipeline.demo.catalog_data import DISTRIBUTORS, load_catalog, price_r
 from helio_pipeline.demo.conversations import generate_conversations
 from helio_pipeline.demo.rules_corpus import RULES
 from helio_pipeline.lib.objectstore import ObjectStore
+from helio_pipeline.lib.specs import TECHNOLOGY_PT
 
 SEEDED_AT = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 PRODUCT_DROP = "catalog/products/nordeste-solar-lancamentos-2026-11.csv"
@@ -55,6 +57,29 @@ def _pdf_bytes(title: str, body: str) -> bytes:
     return bytes(pdf.output())
 
 
+# the distributor's own spec columns (Portuguese, decimal comma) -> the CEC key each one carries
+DROP_SPEC_COLUMNS = {
+    "potencia_w": ("STC", "Paco"), "tecnologia": ("Technology",), "bifacial": ("Bifacial",), "celulas": ("N_s",),
+    "voc_v": ("V_oc_ref",), "isc_a": ("I_sc_ref",), "tensao_v": ("Vac",), "tensao_cc_max_v": ("Vdcmax",),
+    "mppt_min_v": ("Mppt_low",), "mppt_max_v": ("Mppt_high",),
+}
+
+
+def _drop_specs(specs: dict) -> list[str]:
+    """A product's specs as a Brazilian distributor writes them: "330,22", "policristalino", "sim"."""
+    out = []
+    for keys in DROP_SPEC_COLUMNS.values():
+        value = next((specs[k] for k in keys if k in specs), "")
+        if keys == ("Technology",):
+            value = TECHNOLOGY_PT.get(value, value)
+        elif keys == ("Bifacial",) and value != "":
+            value = "sim" if float(value) else "não"
+        elif isinstance(value, float):  # the shortest exact form: "330,22", "72", "215"
+            value = repr(value).removesuffix(".0").replace(".", ",")
+        out.append(value)
+    return out
+
+
 def seed_products(engine, objects: ObjectStore, products: list[dict]) -> dict:
     in_table = [p for i, p in enumerate(products) if i % 10 != 7]
     drop_only = [p for i, p in enumerate(products) if i % 10 == 7]
@@ -65,11 +90,12 @@ def seed_products(engine, objects: ObjectStore, products: list[dict]) -> dict:
                     "ON CONFLICT (sku) DO NOTHING"),
             [{**p, "specs": json.dumps(p["specs"]), "updated_at": SEEDED_AT} for p in in_table],
         )
-    header = ["sku", "name", "manufacturer", "category", "description", "stock", "power_w", "technology"]
+    header = ["sku", "name", "manufacturer", "category", "description", "stock", *DROP_SPEC_COLUMNS]
     rows = [[p["sku"], p["name"], p["manufacturer"], p["category"], p["description"], p["stock"],
-             p["specs"].get("STC") or p["specs"].get("Paco") or "", p["specs"].get("Technology", "")] for p in drop_only]
+             *_drop_specs(p["specs"])] for p in drop_only]
     if rows:  # one line a distributor got wrong: quarantined with its line number, the rest indexed
-        rows.insert(len(rows) // 2, [rows[0][0] + "-X", "Linha com estoque inválido", "Desconhecido", "module", "", "muitos", "", ""])
+        rows.insert(len(rows) // 2, [rows[0][0] + "-X", "Linha com estoque inválido", "Desconhecido", "module", "",
+                                     "muitos"] + [""] * len(DROP_SPEC_COLUMNS))
     objects.put_bytes(PRODUCT_DROP, _csv_bytes(header, rows))
     return {"products_table": len(in_table), "products_csv": len(drop_only)}
 

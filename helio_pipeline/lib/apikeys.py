@@ -96,14 +96,22 @@ def create_key(name: str, scopes: list[str], owner: str | None = None) -> tuple[
     return key, _record(name, hash_key(key), scopes, owner, where="helio apikey create")
 
 
+def _shown(value: str | None) -> str:
+    """A configured value as an error may quote it: never what looks like a key."""
+    if value and KEY_PREFIX in value:
+        return "a value that looks like a key (not shown)"
+    return repr(value)[:60]
+
+
 def _record(name: str, digest: str, scopes: list[str], owner: str | None, where: str) -> ApiKey:
     if not _NAME.fullmatch(name or ""):
-        raise KeyConfigError(f"{where}: a key name is 1-64 letters, digits or ._@- (got {name!r})")
+        raise KeyConfigError(f"{where}: a key name is 1-64 letters, digits or ._@- (got {_shown(name)})")
     unknown = sorted(set(scopes) - set(SCOPES))
     if not scopes or unknown:
         raise KeyConfigError(f"{where}: scopes are {', '.join(SCOPES)} (got {', '.join(scopes) or 'none'})")
     if owner is not None and not _OWNER.fullmatch(owner):
-        raise KeyConfigError(f"{where}: an owner is 1-256 characters without spaces, ';' or '#' (got {owner!r})")
+        raise KeyConfigError(f"{where}: an owner is 1-256 characters without spaces, ';' or '#' "
+                             f"(got {_shown(owner)})")
     return ApiKey(name=name, digest=digest, scopes=frozenset(scopes), owner=owner)
 
 
@@ -118,7 +126,9 @@ def parse_entry(line: str, where: str) -> ApiKey:
     for field in fields:
         name, sep, value = field.partition("=")
         if not sep or name not in ("name", "scopes", "owner") or name in values:
-            raise KeyConfigError(f"{where}: expected name=..., scopes=... and optionally owner=..., got {field!r}")
+            # names the field only: a plaintext key pasted on the line must not reach the logs
+            raise KeyConfigError(f"{where}: expected name=..., scopes=... and optionally owner=..., got "
+                                 f"{(name if sep else 'a value without =')!r:.40}")
         values[name] = value
     if "name" not in values or "scopes" not in values:
         raise KeyConfigError(f"{where}: an entry needs name=... and scopes=...")
@@ -200,13 +210,15 @@ def is_loopback(host: str) -> bool:
 
 
 def authorize_search(key: ApiKey, domains: list[str] | None, filters: dict, owner: str | None,
-                     tenant_fields: dict[str, str | None]) -> dict:
-    """The filters a search may run with, given the key that asks.
+                     tenant_fields: dict[str, str | None]) -> tuple[dict, list[str] | None]:
+    """The filters and domains a search may run with, given the key that asks.
 
     ``owner`` (the request's owner_id) and a filter on a tenant field must agree; a key bound
     to an owner reads that owner only, and supplies it when the request names none.
     ``tenant_fields`` maps every domain to its tenant field (None for shared data); each
-    domain the search reaches (``domains``, or the default set) needs the key's scope for it."""
+    domain the search names needs the key's scope for it; with no domain named, the search
+    reaches the default set that the key may read (a conversations-only key searches its
+    owner's conversations; None: every default domain)."""
     from helio_pipeline.lib.filters import QueryError
 
     filters = dict(filters)
@@ -222,9 +234,16 @@ def authorize_search(key: ApiKey, domains: list[str] | None, filters: dict, owne
         elif reads_tenants and key.owner is not None and (
                 domains is None or any(tenant_fields.get(d) == field for d in domains)):
             filters[field] = key.owner
-    reached = domains if domains is not None else [
-        name for name, field in tenant_fields.items() if field is None or filters.get(field) is not None]
-    for name in dict.fromkeys(reached):
-        if name in tenant_fields:
-            key.require(scope_for(tenant_fields[name] is not None))
-    return filters
+    if domains is not None:
+        for name in dict.fromkeys(domains):
+            if name in tenant_fields:
+                key.require(scope_for(tenant_fields[name] is not None))
+        return filters, domains
+    reached = [name for name, field in tenant_fields.items() if field is None or filters.get(field) is not None]
+    for name in reached:  # an owner named by the request asks for its conversations: the scope is required
+        if tenant_fields[name] is not None:
+            key.require(scope_for(True))
+    readable = [name for name in reached if tenant_fields[name] is not None or scope_for(False) in key.scopes]
+    if not readable:
+        key.require(scope_for(False))  # says which scope the key lacks
+    return filters, None if readable == reached else readable

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from helio_pipeline.lib.catalog import PRICE_CSV_COLUMNS, PRICE_CSV_PREFIX, PRODUCT_CSV_COLUMNS, PRODUCT_CSV_PREFIX
+from helio_pipeline.lib.catalog import PRODUCT_CSV_COLUMNS, PRODUCT_CSV_PREFIX
 from helio_pipeline.lib.objectstore import ObjectStore
+from helio_pipeline.lib.prices import PRICE_CSV_COLUMNS, PRICE_CSV_PREFIX
 from helio_pipeline.lib.records import Problem, read_csv_lines
 from helio_pipeline.lib.rules import RULES_PREFIX
 

@@ -42,10 +42,10 @@ def extract_conversations(sources: Sources) -> Extraction:
     table["message_id"] = "conversation_history:" + table["id"].astype(str)
     ex.rows_per_source["conversation_history"] = len(table)
     # a conversation without an owner belongs to no tenant: it can be neither filtered nor searched
-    keyless = (table["owner_id"].astype(str).str.strip() == "") | (table["correlation_id"].astype(str).str.strip() == "")
+    keyless = (table["owner_id"].astype(str).str.strip() == "") | (table["correlation_id"].astype(str).str.strip() == "") \
+        | table["owner_id"].astype(str).str.contains("/", regex=False)
     for _, row in table[keyless].iterrows():
-        blank = [f for f in ("owner_id", "correlation_id") if not str(row[f]).strip()]
-        ex.quarantined.append(Problem("conversation_history", f"id {row['id']}", f"{' and '.join(blank)} is empty"))
+        ex.quarantined.append(Problem("conversation_history", f"id {row['id']}", _key_problem(row)))
     empty = ~keyless & (table["content"].isna() | (table["content"].astype(str).str.strip() == ""))
     for _, row in table[empty].iterrows():
         ex.skipped.append(Problem("conversation_history", f"id {row['id']}", "content is NULL or empty"))
@@ -63,9 +63,11 @@ def extract_conversations(sources: Sources) -> Extraction:
             created = _timestamp(msg.get("created_at"))
             # a list or an object is no owner or conversation id
             bad_key = [f for f in ("owner_id", "correlation_id") if not isinstance(msg.get(f), (str, int))]
-            if missing or bad_key or not isinstance(msg.get("role"), str) or msg["role"] not in ROLES or created is None:
+            slash = not missing and not bad_key and "/" in str(msg["owner_id"])
+            if missing or bad_key or slash or not isinstance(msg.get("role"), str) or msg["role"] not in ROLES \
+                    or created is None:
                 reason = (f"missing {missing}" if missing else f"{bad_key} must be text or a number" if bad_key
-                          else f"bad role or created_at in {obj.key}")
+                          else _key_problem(msg) if slash else f"bad role or created_at in {obj.key}")
                 target = ex.skipped if missing == ["content"] else ex.quarantined
                 target.append(Problem(obj.key, f"line {line}", reason, json.dumps(msg, ensure_ascii=False)))
                 continue
@@ -85,6 +87,16 @@ def extract_conversations(sources: Sources) -> Extraction:
         frame = frame.sort_values(["owner_id", "correlation_id", "created_at"], kind="stable").reset_index(drop=True)
     ex.frame = frame
     return ex
+
+
+def _key_problem(row) -> str:
+    """Why a conversation's owner/correlation pair cannot key it: a blank id, or an owner id
+    holding the "/" that separates the two in source ids ("a/b" + "c" and "a" + "b/c" would be
+    one conversation, and one tenant's windows would overwrite another's)."""
+    blank = [f for f in ("owner_id", "correlation_id") if not str(row[f]).strip()]
+    if blank:
+        return f"{' and '.join(blank)} is empty"
+    return "owner_id contains '/', which separates owner and conversation in source ids"
 
 
 def _timestamp(value) -> pd.Timestamp | None:

@@ -54,10 +54,11 @@ __all__ = [
     "is_valid_cnpj",
     "luhn_ok",
     "redact_text",
+    "redact_escaped",
     "redact_record",
 ]
 
-REDACTOR_VERSION = "1"
+REDACTOR_VERSION = "2"  # 2: a second pass for identifiers side by side
 
 PLACEHOLDERS = {
     "EMAIL": "[EMAIL]",
@@ -283,7 +284,19 @@ _RULES: list[_Rule] = [
 
 
 def redact(text: str) -> RedactionResult:
-    """Replace e-mails, phones, CPF, CNPJ, cards, labeled RG and labeled CEP with placeholders."""
+    """Replace e-mails, phones, CPF, CNPJ, cards, labeled RG and labeled CEP with placeholders.
+
+    A second pass runs when the first replaced something: two identifiers side by side
+    ("11987654321 52998224725") read as one run of digit groups until the first is a
+    placeholder."""
+    first = _redact_once(text)
+    if not first.counts:
+        return first
+    second = _redact_once(first.text)
+    return RedactionResult(second.text, dict(Counter(first.counts) + Counter(second.counts)))
+
+
+def _redact_once(text: str) -> RedactionResult:
     if text is None:
         return RedactionResult("", {})
     if not isinstance(text, str):
@@ -313,7 +326,31 @@ def redact_text(text) -> str:
     return redact(text if isinstance(text, str) else str(text)).text
 
 
+# escapes as they appear in a quoted or JSON-dumped line: "\n", "\u00e9", "\x00"
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|[nrtbf0])")
+
+
+def _unescaped(text: str) -> str:
+    """``text`` with escape sequences read back (a JSON ``\u00e9`` as ``é``) or turned into a
+    space (``\n``, ``\x00``): a phone right after ``\n`` in a dumped line is glued to the
+    ``n`` otherwise, and the rules never start inside a word."""
+    def back(m: re.Match) -> str:
+        code = m.group(1) or m.group(2)
+        char = chr(int(code, 16)) if code else " "
+        return char if char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF else " "
+    return _ESCAPE.sub(back, text)
+
+
+def redact_escaped(text) -> str:
+    """``redact_text`` for text that may hold escapes (quarantined raw lines, ``repr`` in error
+    messages): escapes are read back first, so they cannot hide personal data. Text in which
+    nothing is found keeps its escapes visible (a quarantined ``\\ud800`` says what was wrong)."""
+    text = text if isinstance(text, str) else "" if text is None else str(text)
+    read_back = redact(_unescaped(text))
+    return read_back.text if read_back.counts else redact_text(text)
+
+
 def redact_record(record, fields: tuple[str, ...] = ("source", "location", "reason", "raw")):
     """A copy of a dataclass record (a quarantine ``Problem``) with its text fields redacted."""
-    return dataclasses.replace(record, **{f: redact_text(getattr(record, f)) for f in fields
+    return dataclasses.replace(record, **{f: redact_escaped(getattr(record, f)) for f in fields
                                           if isinstance(getattr(record, f, None), str)})

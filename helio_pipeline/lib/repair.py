@@ -1,7 +1,7 @@
 """What ``helio rebuild`` does to a vector store around a re-index: find collections whose
 vectors are damaged, set a live collection aside so that it can be rebuilt under its own
-name while readers keep it, and bring back the collections of a store moved aside whole (the
-earlier ones ``helio rollback`` needs)."""
+name while readers keep it (and keep it for rollback when it is healthy), and bring back the
+collections of a store moved aside whole (the earlier ones ``helio rollback`` needs)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ from typing import Callable
 
 from helio_pipeline.lib import verify
 
-ASIDE_MARK = ".replaced-"  # not ``alias__...``: pruning and rollback never take it for a kept collection
+# A live collection set aside keeps its name with this and a time after it: still
+# ``alias__...``, so pruning and ``helio rollback`` see it like any earlier collection.
+ASIDE_MARK = ".replaced-"
+# metadata of a collection whose vectors failed verification: never offered for rollback
+# (no promotion time), pruned first, dropped once its replacement is promoted
+DAMAGED = "damaged_vectors"
 
 
 def collections_of(store, alias: str) -> list[str]:
-    """The alias's physical collections, the live one included even when it was set aside."""
+    """The alias's physical collections, the live one included even when it is not named
+    ``alias__...`` (one set aside by an earlier version, as ``alias.replaced-...``)."""
     names = list(store.physical_collections(alias))
     live = store.resolve(alias)
     if live and live not in names:
@@ -37,17 +43,21 @@ def damaged_collections(store, aliases: list[str]) -> dict[str, dict[str, str]]:
 def set_aside_for_rebuild(store, alias: str, expected: str, damaged: dict[str, str],
                           log: Callable[[str], None] = print) -> str | None:
     """Prepare ``alias`` for a forced rebuild into ``expected`` (the collection the current
-    configuration builds). Returns the collection to drop once the rebuild has promoted its
-    replacement (None: nothing to drop).
+    configuration builds). Returns the collection that :func:`finish_forced_rebuild` looks
+    at once the rebuild is done (None: nothing to look at).
 
     - Damaged collections other than the live one are dropped: they are no use for rollback.
-    - The live collection, when the rebuild would otherwise sync into it (it is ``expected``)
-      or it is damaged, is renamed aside; its alias follows it, so readers keep it until the
-      rebuilt collection is verified and promoted, and a failed rebuild leaves it live. A
-      backend that cannot rename (a Qdrant server) drops it instead: that domain's search is
-      down until the rebuild is promoted.
-    - A healthy live collection of another configuration stays as it is: the rebuild builds
-      ``expected`` beside it, and it is kept for rollback."""
+    - A damaged live collection is marked so (no promotion time: never a rollback target,
+      pruned first) and stays live until its replacement is promoted, then goes.
+    - The live collection, when the rebuild would otherwise sync into it (it is ``expected``),
+      is renamed aside; its alias follows it, so readers keep it until the rebuilt collection
+      is verified and promoted, a failed rebuild leaves it live, and the sync's mass-delete
+      guard measures the rebuild against it. A healthy one is kept afterwards for rollback.
+      A backend that cannot rename (a Qdrant server) drops it only when its vectors are
+      damaged (search in that domain is then down until the rebuild is promoted); a healthy
+      one stays live and is synced by content.
+    - A live collection of another configuration stays as it is: the rebuild builds
+      ``expected`` beside it."""
     live = store.resolve(alias)
     for name, problem in damaged.items():
         if name != live:
@@ -55,29 +65,47 @@ def set_aside_for_rebuild(store, alias: str, expected: str, damaged: dict[str, s
             log(f"{alias}: dropped {name}, no use for rollback: {problem}")
     if live is None:
         return None
-    if not live.startswith(alias + "__"):
+    if live in damaged:
+        store.update_metadata(live, {"promoted_at": None, DAMAGED: damaged[live]})
+    if ASIDE_MARK in live or not live.startswith(alias + "__"):
         return live  # set aside by an earlier forced rebuild that did not finish
-    if live != expected and live not in damaged:
-        return None
+    if live != expected:
+        return live if live in damaged else None
     rename = getattr(store, "rename_collection", None)
     if rename is None:
+        if live not in damaged:
+            log(f"{alias}: {live} verifies and this store cannot rename collections: it stays live and the "
+                "rebuild syncs it by content")
+            return None
         store.drop(live)
-        log(f"{alias}: dropped {live} (this store cannot rename collections); search in it is down "
-            "until the rebuild is promoted")
+        log(f"{alias}: dropped {live}, its vectors are damaged and this store cannot rename collections; "
+            "search in it is down until the rebuild is promoted")
         return None
-    aside = f"{alias}{ASIDE_MARK}{time.strftime('%Y%m%d-%H%M%S')}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside, n = f"{live}{ASIDE_MARK}{stamp}", 1
+    while store.exists(aside):  # forced twice within a second
+        aside, n = f"{live}{ASIDE_MARK}{stamp}-{n}", n + 1
     rename(live, aside)
     log(f"{alias}: set {live} aside as {aside}; search uses it until the rebuilt {expected} is promoted")
     return aside
 
 
 def finish_forced_rebuild(store, alias: str, aside: str, log: Callable[[str], None] = print) -> bool:
-    """Drop the collection set aside once the alias has moved off it; True when it has."""
-    if store.resolve(alias) == aside:
+    """Once the rebuild is done (or stopped): drop the collection set aside if its vectors are
+    damaged and the alias has moved off it; a healthy one stays for ``helio rollback``. True
+    when the alias has moved off it."""
+    live = store.resolve(alias)
+    if not store.exists(aside):
+        log(f"{alias}: now on {live}; {aside} was pruned")
+        return True
+    if live == aside:
         log(f"{alias}: the rebuild did not promote a new collection; search stays on {aside}")
         return False
-    store.drop(aside)
-    log(f"{alias}: now on {store.resolve(alias)}; dropped {aside}")
+    if store.metadata(aside).get(DAMAGED):
+        store.drop(aside)
+        log(f"{alias}: now on {live}; dropped {aside}, its vectors were damaged")
+    else:
+        log(f"{alias}: now on {live}; {aside} is kept for `helio rollback`")
     return True
 
 

@@ -37,7 +37,12 @@ from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
 from helio_pipeline.lib.errors import VectorsDamaged
 from helio_pipeline.lib.filters import QueryError, build_filter
 from helio_pipeline.lib.redaction import redact_text
+from helio_pipeline.lib.routing import domain_weights
+from helio_pipeline.lib.spec_search import WIDEN_STEPS, SpecPlan, combine
+from helio_pipeline.lib.spec_search import plan as spec_plan
 from helio_pipeline.lib.sparse import sparse_vector
+from helio_pipeline.lib.understanding import MakerIndex
+from helio_pipeline.lib.understanding import understand as understand_question
 from helio_pipeline.lib.store import VectorStore
 
 __all__ = ["KnowledgeBase", "Hit", "SearchResponse", "QueryError", "fuse"]
@@ -69,6 +74,10 @@ class SearchResponse:
     query_embedding_time_ms: float = 0.0
     search_time_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # per domain: the constraints read from the question and applied (lib/spec_search.py)
+    interpreted: dict[str, dict] = field(default_factory=dict)
+    understanding_time_ms: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)  # per domain, in the fused ranking
 
 
 def clean_query(query) -> str:
@@ -93,6 +102,7 @@ class KnowledgeBase:
         self._embedders: dict[tuple, Embedder] = {}
         self._query_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
+        self._makers: dict[str, tuple[tuple, MakerIndex]] = {}
 
     # --- query embeddings ------------------------------------------------------------
     def _embedder_for(self, collection: str) -> Embedder:
@@ -132,8 +142,10 @@ class KnowledgeBase:
         return [DOMAINS[d] for d in dict.fromkeys(domains)]
 
     def query(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
-              mode: str = "hybrid", available_only: bool = False) -> SearchResponse:
-        """Search and return hits, per-domain lists and timings."""
+              mode: str = "hybrid", available_only: bool = False, understand: bool = True) -> SearchResponse:
+        """Search and return hits, per-domain lists and timings. With ``understand``, a domain
+        that declares a vocabulary reads the question's specs (category, power, voltage,
+        maker, price...) as filters and targets; ``response.interpreted`` says what it read."""
         text = clean_query(query)
         if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
             raise QueryError(f"top_k must be an integer between 1 and {MAX_TOP_K}, got {top_k!r}")
@@ -154,7 +166,6 @@ class KnowledgeBase:
                 conditions = {k: v for k, v in conditions.items() if k in domain.filter_fields}
             plans.append((domain, build_filter(domain.name, domain.filter_fields, conditions)))
         response = SearchResponse(hits=[], per_domain={})
-        sparse = sparse_vector(text)
         for domain, query_filter in plans:
             alias = domain.collection(self.prefix)
             if not self.store.exists(alias):
@@ -162,14 +173,28 @@ class KnowledgeBase:
                 response.notes.append(f"{domain.name}: not indexed yet")
                 continue
             started = time.perf_counter()
-            dense = self._embed_query(self._embedder_for(alias), text)
+            spec = self._spec_plan(domain, alias, text, filters) if understand else None
+            response.understanding_time_ms += (time.perf_counter() - started) * 1000
+            searched = (spec.text or text) if spec else text
+            started = time.perf_counter()
+            dense = self._embed_query(self._embedder_for(alias), searched)
             response.query_embedding_time_ms += (time.perf_counter() - started) * 1000
+            sparse = sparse_vector(searched)
             started = time.perf_counter()
             try:
-                if available_only and domain.name == "products":
-                    hits = self._available_products(alias, dense, sparse, top_k, query_filter, mode, response)
+                understood = spec is not None and bool(spec.conditions or spec.targets or spec.order)
+                if understood:
+                    response.interpreted[domain.name] = spec.interpreted
+                if available_only and domain.name == "products":  # checked live: filters, then availability
+                    hard = combine(query_filter, spec.conditions) if understood else query_filter
+                    hits = self._available_products(alias, dense, sparse, top_k, hard, mode, response)
+                    hits = spec.rank(hits) if understood else hits
+                elif understood:
+                    hits = self._hits_by_spec(domain, alias, dense, sparse, top_k, query_filter, mode, spec, response)
                 else:
                     hits = self._hits(domain, alias, dense, sparse, top_k, query_filter, mode)
+                if spec is not None:
+                    response.notes += [f"{domain.name}: {note}" for note in spec.notes]
             except VectorsDamaged as exc:
                 if len(plans) == 1:
                     raise
@@ -178,16 +203,76 @@ class KnowledgeBase:
                 response.notes.append(f"{domain.name}: not searched, {exc}")
             response.search_time_ms += (time.perf_counter() - started) * 1000
             response.per_domain[domain.name] = hits
-        response.hits = fuse(response.per_domain, top_k)
+        if len(plans) > 1:  # weigh the domains by how well the question fits each (lib/routing.py)
+            response.weights = domain_weights(text, {d.name: d.cues for d, _ in plans},
+                                              {d.name: d.refines for d, _ in plans}, set(response.interpreted))
+        response.hits = fuse(response.per_domain, top_k, response.weights)
         return response
 
     def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
-               mode: str = "hybrid", available_only: bool = False) -> list[Hit]:
-        return self.query(query, domains, top_k, filters, mode, available_only).hits
+               mode: str = "hybrid", available_only: bool = False, understand: bool = True) -> list[Hit]:
+        return self.query(query, domains, top_k, filters, mode, available_only, understand).hits
 
     def search_by_domain(self, query: str, domains: list[str] | None = None, top_k: int = 5,
-                         filters: dict | None = None, mode: str = "hybrid") -> dict[str, list[Hit]]:
-        return self.query(query, domains, top_k, filters, mode).per_domain
+                         filters: dict | None = None, mode: str = "hybrid",
+                         understand: bool = True) -> dict[str, list[Hit]]:
+        return self.query(query, domains, top_k, filters, mode, understand=understand).per_domain
+
+    # --- understanding the question ------------------------------------------------------
+    def _spec_plan(self, domain: Domain, alias: str, text: str, filters: dict | None) -> SpecPlan | None:
+        if domain.vocabulary is None:
+            return None
+        makers = self._maker_index(domain, alias) if domain.maker_field else None
+        return spec_plan(understand_question(text, domain.vocabulary, makers), domain.filter_fields, filters)
+
+    def _maker_index(self, domain: Domain, alias: str) -> MakerIndex:
+        """The makers named in the indexed collection, rebuilt when the collection changes
+        (another physical collection, or a sync that wrote to it)."""
+        physical = self.store.resolve(alias) or alias
+        meta = self.store.metadata(physical)
+        version = (physical, meta.get("synced_at") or meta.get("created_at"), self.store.count(physical))
+        cached = self._makers.get(alias)
+        if cached is None or cached[0] != version:
+            field_name = domain.maker_field
+            names = {p.get(field_name) for p in self.store.read_index(physical, (field_name,)).values()}
+            index = MakerIndex(sorted(n for n in names if isinstance(n, str) and n.strip()), field=field_name)
+            self._makers[alias] = cached = (version, index)
+        return cached[1]
+
+    def _hits_by_spec(self, domain: Domain, alias: str, dense, sparse, top_k: int, base, mode: str,
+                      spec: SpecPlan, response: SearchResponse) -> list[Hit]:
+        """Hits that satisfy what the question asked first (see lib/spec_search.py): hard
+        constraints filter in the engine; a target's window widens until it holds top_k."""
+        hard = combine(base, spec.conditions)
+        # candidates ranked by closeness (the hybrid rank within a step), or by price for "the
+        # cheapest", where the more candidates the surer the cheapest is among them
+        depth = MAX_TOP_K if spec.order else max(top_k * 4, 20)
+        hits: list[Hit] = []
+        if spec.targets:
+            for widen in WIDEN_STEPS:
+                hits = spec.rank(self._hits(domain, alias, dense, sparse, depth,
+                                            combine(hard, spec.window(widen)), mode))[:top_k]
+                if len(hits) >= top_k:
+                    break
+            fields = ", ".join(t.field for t in spec.targets)
+            if widen > 1 and hits:
+                response.notes.append(f"{domain.name}: fewer than {top_k} within the tolerance of {fields}; "
+                                      f"widened to x{widen}")
+        else:  # the cheapest: the best matches by relevance, then by the order field
+            hits = spec.rank(self._hits(domain, alias, dense, sparse, depth if spec.order else top_k, hard, mode))
+            hits = hits[:top_k]
+        if len(hits) < top_k:  # never an unexplained short list: the closest of the rest follow
+            seen = {h.source_id for h in hits}
+            rest = self._hits(domain, alias, dense, sparse, depth, hard if spec.targets else base, mode)
+            extra = [h for h in spec.rank(rest) if h.source_id not in seen][:top_k - len(hits)]
+            if extra:
+                what = "the targets" if spec.targets else "every constraint read from the question"
+                response.notes.append(f"{domain.name}: only {len(hits)} match {what}; "
+                                      f"the next {len(extra)} are the closest others")
+                for hit in extra:
+                    hit.payload = {**hit.payload, "matches_question": False}
+            hits += extra
+        return hits
 
     def _hits(self, domain: Domain, alias: str, dense, sparse, limit: int, query_filter, mode: str) -> list[Hit]:
         points = self.store.query(alias, dense, sparse, limit, query_filter, mode, with_vectors=True)
@@ -316,18 +401,20 @@ def _similarity(query_vector, point_vector) -> float:
     return float(np.dot(np.asarray(query_vector, dtype=np.float32), np.asarray(dense, dtype=np.float32)))
 
 
-def fuse(per_domain: dict[str, list[Hit]], top_k: int) -> list[Hit]:
-    """Reciprocal rank fusion across collections: a hit at rank r scores 1/(60 + r). Hits of
-    equal rank in different domains are ordered by their dense cosine similarity to the query
-    (unit vectors from the same embedder, so comparable across collections), then by domain.
-    The fused score replaces the engine's score, which is not comparable across collections
-    (kept as ``payload["engine_score"]``). One domain keeps its engine scores."""
+def fuse(per_domain: dict[str, list[Hit]], top_k: int, weights: dict[str, float] | None = None) -> list[Hit]:
+    """Weighted reciprocal rank fusion across collections: a hit at rank r of a domain with
+    weight w scores w/(60 + r) (weights from lib/routing.py; 1 when not given). Hits of equal
+    score in different domains are ordered by their dense cosine similarity to the query (unit
+    vectors from the same embedder, so comparable across collections), then by domain. The
+    fused score replaces the engine's score, which is not comparable across collections (kept
+    as ``payload["engine_score"]``). One domain keeps its engine scores."""
     if len(per_domain) == 1:
         return next(iter(per_domain.values()))[:top_k]
+    weights = weights or {}
     fused: list[tuple[float, float, int, Hit]] = []
-    for order, hits in enumerate(per_domain.values()):
+    for order, (name, hits) in enumerate(per_domain.items()):
         for rank, hit in enumerate(hits, start=1):
-            fused.append((1.0 / (RRF_K + rank), hit.similarity, -order, hit))
+            fused.append((weights.get(name, 1.0) / (RRF_K + rank), hit.similarity, -order, hit))
     fused.sort(key=lambda item: item[:3], reverse=True)
     out = []
     for score, _, _, hit in fused[:top_k]:

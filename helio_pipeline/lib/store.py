@@ -7,7 +7,6 @@ vector ``dense`` and a sparse lexical vector ``sparse`` (IDF modifier) for hybri
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy, StoreNotWritable, VectorsDamaged
+from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy, StoreNotWritable
 from helio_pipeline.lib.stores import CollectionLayout
 
 DENSE = "dense"
@@ -224,28 +223,20 @@ class VectorStore:
         return self.client.retrieve(name, ids=ids, with_payload=True, with_vectors=with_vectors)
 
     def dense_vectors(self, name: str, flt: models.Filter | None = None, page: int = 1024):
-        """Every point's dense vector (matching ``flt``), in pages of (ids, a float matrix)."""
+        """Every point's dense vector (matching ``flt``), in pages of (ids, a float matrix); a
+        missing or wrong-length vector is a row of NaN (see ``verify.dense_matrix``)."""
+        from helio_pipeline.lib.verify import dense_matrix  # verify imports this module
+
+        dimensions = self.vector_size(name)
         offset = None
         while True:
             records, offset = self.client.scroll(name, limit=page, offset=offset, with_payload=False,
                                                  with_vectors=[DENSE], scroll_filter=flt)
             if records:
                 yield ([r.id for r in records],
-                       np.array([(r.vector or {}).get(DENSE) or [] for r in records], dtype=np.float64))
+                       dense_matrix([(r.vector or {}).get(DENSE) for r in records], dimensions))
             if offset is None:
                 return
-
-    def _check_dense_scores(self, name: str, points) -> None:
-        """A dense score no cosine similarity gives (1e37, NaN) means damaged vectors: refuse it."""
-        scores = [p.score for p in points]
-        if all(math.isfinite(s) and abs(s) <= 1.001 for s in scores):
-            return
-        distance = self.distance(name)
-        for score in scores:
-            if not math.isfinite(score) or (distance == "Cosine" and abs(score) > 1.001):
-                raise VectorsDamaged(f"the collection {name} at {self.endpoint} returned a dense score of "
-                                     f"{score:.4g}, which no {distance} similarity gives: its vectors are damaged. "
-                                     "Rebuild it from the embedding cache: helio rebuild --force DOMAIN")
 
     # --- queries ---------------------------------------------------------------------
     def query(self, name: str, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
@@ -253,13 +244,15 @@ class VectorStore:
               with_vectors: bool = False):
         """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF in the engine.
         ``with_vectors`` returns each hit's dense vector (for cross-collection tie-breaks)."""
+        from helio_pipeline.lib.verify import check_dense_scores  # verify imports this module
+
         vectors = [DENSE] if with_vectors else False
         sparse_vec = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
         if mode == "dense" or (mode == "hybrid" and not (sparse_vec and sparse_vec.indices)):
             result = self.client.query_points(name, query=np.asarray(dense).tolist(), using=DENSE,
                                               query_filter=query_filter, limit=limit, with_payload=True,
                                               with_vectors=vectors)
-            self._check_dense_scores(name, result.points)
+            check_dense_scores(self, name, [p.score for p in result.points])
         elif mode == "sparse":
             if not sparse_vec.indices:
                 return []
@@ -268,18 +261,24 @@ class VectorStore:
                                               with_vectors=vectors)
         elif mode == "hybrid":
             depth = max(limit * 4, 20)
-            result = self.client.query_points(
-                name,
-                prefetch=[
-                    models.Prefetch(query=np.asarray(dense).tolist(), using=DENSE, limit=depth, filter=query_filter),
-                    models.Prefetch(query=sparse_vec, using=SPARSE, limit=depth, filter=query_filter),
-                ],
-                query=models.FusionQuery(fusion=models.Fusion.RRF),
-                query_filter=query_filter,
-                limit=limit,
-                with_payload=True,
-                with_vectors=vectors,
-            )
+            dense_list = models.QueryRequest(query=np.asarray(dense).tolist(), using=DENSE, filter=query_filter,
+                                             limit=depth, with_payload=False, with_vector=False)
+            # the fused ranks hide the dense scores: the dense list comes back too, in the same call
+            checked, result = self.client.query_batch_points(name, requests=[
+                dense_list,
+                models.QueryRequest(
+                    prefetch=[
+                        models.Prefetch(query=dense_list.query, using=DENSE, limit=depth, filter=query_filter),
+                        models.Prefetch(query=sparse_vec, using=SPARSE, limit=depth, filter=query_filter),
+                    ],
+                    query=models.FusionQuery(fusion=models.Fusion.RRF),
+                    filter=query_filter,
+                    limit=limit,
+                    with_payload=True,
+                    with_vector=vectors,
+                ),
+            ])
+            check_dense_scores(self, name, [p.score for p in checked.points])
         else:
             raise ValueError(f"unknown search mode {mode!r}: use dense, sparse or hybrid")
         return result.points

@@ -30,7 +30,9 @@ A root this process cannot write (a read-only mount, another user's directory) o
 reading: it takes a shared lock if the lock file exists, every write raises
 :class:`StoreNotWritable` naming the directory, and each shard a search loads is a private
 copy (Qdrant Edge opens its files for writing even to search; the copy is sparse, so it costs
-the data, not the preallocated files) removed on close.
+the data, not the preallocated files). The copies live in a ``helio-edge-readonly-<pid>-*``
+directory under ``HELIO_EDGE_SCRATCH_DIR`` (default: the temporary directory), removed on
+close; one left by a process that died without closing is removed by the next read-only open.
 
 Dense scores are checked as they come out of the engine: a score no cosine similarity can
 have (a vector file overwritten with other bytes gives 1e37 or NaN) raises
@@ -51,7 +53,6 @@ import copy
 import errno
 import fcntl
 import json
-import math
 import os
 import shutil
 import sys
@@ -67,7 +68,8 @@ import numpy as np
 import qdrant_edge as qe
 from qdrant_client import models
 
-from helio_pipeline.lib.errors import HelioError, StoreBusy, StoreNotWritable, VectorsDamaged
+from helio_pipeline.lib.errors import HelioError, StoreBusy, StoreNotWritable
+from helio_pipeline.lib.verify import check_dense_scores, dense_matrix
 
 DENSE = "dense"
 SPARSE = "sparse"
@@ -102,10 +104,11 @@ _CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
 
 
 _DELETE_BATCH = 1000
-# A cosine score lies in [-1, 1]; float32 rounding of normalized vectors stays well inside this.
-_COSINE_SCORE_BOUND = 1.0 + 1e-3
 # errors that mean "this process may not write here" (not: the disk is broken)
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+# where a read-only root's private shard copies go: <dir>/helio-edge-readonly-<pid>-<random>/
+SCRATCH_DIR_ENV = "HELIO_EDGE_SCRATCH_DIR"
+SCRATCH_PREFIX = "helio-edge-readonly-"
 
 
 def _edge_config(dimensions: int, distance: str, wal_enabled: bool | None = None):
@@ -353,6 +356,38 @@ def _copy_sparse(src, dst) -> None:
     shutil.copymode(src, dst)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def sweep_scratch(parent: str | Path) -> list[Path]:
+    """Remove this user's ``helio-edge-readonly-<pid>-*`` directories under ``parent`` whose
+    process is gone (killed before it could close its store). Returns those removed."""
+    removed = []
+    try:
+        candidates = list(Path(parent).glob(SCRATCH_PREFIX + "*"))
+    except OSError:
+        return removed
+    for path in candidates:
+        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        try:
+            if not path.is_dir() or path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 # --- the store ---------------------------------------------------------------------------
 
 _STORES: dict[str, "EdgeVectorStore"] = {}
@@ -382,7 +417,7 @@ class EdgeVectorStore:
     root: Path
     endpoint: str
 
-    def __new__(cls, root: str | Path, label: str | None = None):
+    def __new__(cls, root: str | Path, label: str | None = None, scratch_dir: str | Path | None = None):
         key = str(Path(root).resolve())
         with _STORES_LOCK:
             store = _STORES.get(key)
@@ -392,19 +427,22 @@ class EdgeVectorStore:
                 store = None
             if store is None:
                 store = super().__new__(cls)
-                store._open(Path(key), label)
+                store._open(Path(key), label, scratch_dir)
                 _STORES[key] = store
             return store
 
-    def __init__(self, root: str | Path, label: str | None = None):
+    def __init__(self, root: str | Path, label: str | None = None, scratch_dir: str | Path | None = None):
         pass  # everything happens in __new__, once per root and process
 
     @classmethod
-    def open(cls, root: str | Path, label: str | None = None) -> "EdgeVectorStore":
-        return cls(root, label)
+    def open(cls, root: str | Path, label: str | None = None,
+             scratch_dir: str | Path | None = None) -> "EdgeVectorStore":
+        """``scratch_dir``: where a root this process cannot write gets its private shard copies
+        (default: ``HELIO_EDGE_SCRATCH_DIR``, else the temporary directory)."""
+        return cls(root, label, scratch_dir)
 
     # --- opening, locking, the catalog ----------------------------------------------------
-    def _open(self, root: Path, label: str | None) -> None:
+    def _open(self, root: Path, label: str | None, scratch_dir: str | Path | None = None) -> None:
         self.root = root
         self.endpoint = f"edge:{root}"
         self._pid = os.getpid()
@@ -416,6 +454,8 @@ class EdgeVectorStore:
         self._lock_file = None
         self._read_only: str | None = None  # why this process cannot write the root, if it cannot
         self._scratch: Path | None = None   # read-only: private copies of the shards loaded
+        self._scratch_parent = Path(scratch_dir or os.environ.get(SCRATCH_DIR_ENV) or tempfile.gettempdir())
+        self._load_locks: dict[str, threading.Lock] = {}  # one per collection: loads do not wait on each other
         try:
             root.mkdir(parents=True, exist_ok=True)
             if not os.access(root, os.W_OK):  # even when the lock file itself could be written
@@ -426,6 +466,7 @@ class EdgeVectorStore:
                 raise StoreNotWritable(f"the embedded store at {root} is not writable: {exc}") from None
             self._read_only = str(exc)
             self._acquire_shared_lock()
+            sweep_scratch(self._scratch_parent)
         try:
             self._catalog = self._load_catalog()
             self._load_shards()
@@ -531,36 +572,69 @@ class EdgeVectorStore:
                 raise self._corrupt(f"collection {name} has no shard directory {path}")
 
     def _loaded(self, physical: str):
+        """The collection's shard, loaded on first use. A load (and, read-only, the private
+        copy before it: seconds for a large shard) holds only that collection's lock, so a
+        server's searches of other collections go on meanwhile."""
         shard = self._shards.get(physical)
         if shard is not None:
             return shard
         with self._mutex:
-            if physical not in self._shards:
+            lock = self._load_locks.setdefault(physical, threading.Lock())
+        with lock:
+            shard = self._shards.get(physical)
+            if shard is not None:
+                return shard
+            with self._mutex:
+                self._check_open()
                 path = self._shard_path(physical)
-                if self._read_only:
-                    path = self._private_copy(path)
-                entry = self._catalog["collections"].get(physical, {})
+                entry = copy.deepcopy(self._catalog["collections"].get(physical, {}))
+            source = path
+            if self._read_only:
+                path = self._private_copy(path)
+            try:
                 try:
                     try:
                         # today's segment settings, also for collections made by earlier versions
                         config = _edge_config(int(entry["dimensions"]), entry.get("distance", "Cosine"))
-                        self._shards[physical] = qe.EdgeShard.load(str(path), config)
+                        shard = qe.EdgeShard.load(str(path), config)
                     except Exception:  # noqa: BLE001 - settings it refuses: load it as it is
-                        self._shards[physical] = qe.EdgeShard.load(str(path))
+                        shard = qe.EdgeShard.load(str(path))
                 except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
                     recorded, installed = self._catalog.get("qdrant_edge"), edge_version()
                     version = (f"; it was written by qdrant-edge-py {recorded}, this is {installed}"
                                if recorded != installed else "")
-                    raise self._corrupt(f"the shard {path} of collection {physical} failed to load "
+                    raise self._corrupt(f"the shard {source} of collection {physical} failed to load "
                                         f"({exc}){version}") from None
-            return self._shards[physical]
+            except BaseException:
+                if path != source:
+                    shutil.rmtree(path, ignore_errors=True)
+                raise
+            with self._mutex:
+                if (self._closed or physical not in self._catalog["collections"]
+                        or self._shard_path(physical) != source):  # closed, dropped or renamed meanwhile
+                    shard.close()
+                    if path != source:
+                        shutil.rmtree(path, ignore_errors=True)
+                    self._check_open()
+                    raise CollectionNotFound(f"Collection {physical} not found in the Qdrant Edge store {self.root}")
+                self._shards[physical] = shard
+            return shard
 
     def _private_copy(self, path: Path) -> Path:
         """A copy of a shard this process may write, for a root it may not (see the module's
-        docstring): sparse, so only the data is copied."""
-        if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="helio-edge-readonly-"))
-        target = self._scratch / path.name
+        docstring): sparse, so only the data is copied. A copy that fails is removed."""
+        with self._mutex:
+            if self._scratch is None:
+                try:
+                    self._scratch_parent.mkdir(parents=True, exist_ok=True)
+                    self._scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-",
+                                                          dir=self._scratch_parent))
+                except OSError as exc:
+                    raise HelioError(f"the embedded store at {self.root} is not writable, and no directory for "
+                                     f"private copies to search could be made in {self._scratch_parent} "
+                                     f"({exc}); set {SCRATCH_DIR_ENV} to a writable directory") from None
+            scratch = self._scratch
+        target = scratch / path.name
         try:
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(path, target, copy_function=_copy_sparse)
@@ -568,9 +642,13 @@ class EdgeVectorStore:
                 os.chmod(folder, 0o700)
                 for name in files:
                     os.chmod(os.path.join(folder, name), 0o600)
-        except OSError as exc:
+        except BaseException as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            if not isinstance(exc, OSError):
+                raise
             raise HelioError(f"the embedded store at {self.root} is not writable, and a private copy of "
-                             f"{path} to search could not be made in {self._scratch}: {exc}") from None
+                             f"{path} to search could not be made in {scratch}: {exc}; set {SCRATCH_DIR_ENV} "
+                             "to a directory with room") from None
         return target
 
     def load_all(self) -> None:
@@ -846,8 +924,10 @@ class EdgeVectorStore:
         which ``check(name)`` finds no problem, has its directory moved in and is named in this
         catalog with its metadata (promotion time included: ``helio rollback`` can use it). An
         alias of the old store that this one lacks comes back with its collection. What fails
-        goes back where it was. Returns (recovered names, {name: why it stayed}) (``"*"``: no
-        catalog could be read)."""
+        goes back where it was. A collection of that name here that no alias points at was
+        never promoted: a rebuild that failed after creating it. It is dropped, so that the old
+        one comes back (the next refresh would only resume it, from the embedding cache).
+        Returns (recovered names, {name: why it stayed}) (``"*"``: no catalog could be read)."""
         aside = Path(aside)
         with self._mutex:
             self._check_writable()
@@ -863,11 +943,14 @@ class EdgeVectorStore:
             recovered, left = [], {}
             for name, entry in catalog["collections"].items():
                 source = aside / COLLECTIONS / (entry.get("dir") or name)
-                if self.exists(name):
-                    continue  # rebuilt here
                 if not source.is_dir():
-                    left[name] = f"its shard directory {source} is missing"
+                    if not self.exists(name):
+                        left[name] = f"its shard directory {source} is missing"
                     continue
+                if name in self._catalog["aliases"].values() or name in self._catalog["aliases"]:
+                    continue  # rebuilt and promoted here
+                if self.exists(name):
+                    self.drop(name)  # built here but never promoted: its rebuild failed
                 directory = self._free_dir(name)
                 target = self.root / COLLECTIONS / directory
                 shutil.rmtree(target, ignore_errors=True)  # unnamed leftovers only: the name is free
@@ -880,8 +963,8 @@ class EdgeVectorStore:
                 try:
                     self._loaded(name)
                     problem = check(name)
-                except HelioError as exc:
-                    problem = str(exc)
+                except Exception as exc:  # noqa: BLE001 - whatever fails, it goes back, never half adopted
+                    problem = str(exc) if isinstance(exc, HelioError) else f"{type(exc).__name__}: {exc}"
                 if problem:
                     self._commit(lambda c: c["collections"].pop(name))
                     shard = self._shards.pop(name, None)
@@ -965,7 +1048,8 @@ class EdgeVectorStore:
     def dense_vectors(self, name: str, flt: models.Filter | None = None, page: int = 1024):
         """Every point's dense vector (matching ``flt``) as it is stored, in pages of (ids, a
         float matrix): what verification reads to find vectors damaged on disk."""
-        _, shard = self._shard(name)
+        physical, shard = self._shard(name)
+        dimensions = self._catalog["collections"][physical]["dimensions"]
         edge_filter = convert_filter(flt)
         offset = None
         while True:
@@ -973,22 +1057,9 @@ class EdgeVectorStore:
                                                             with_payload=False, with_vector=[DENSE]))
             if records:
                 yield ([_out_id(r.id) for r in records],
-                       np.array([(r.vector or {}).get(DENSE) or [] for r in records], dtype=np.float64))
+                       dense_matrix([(r.vector or {}).get(DENSE) for r in records], dimensions))
             if offset is None:
                 return
-
-    def _check_dense_scores(self, physical: str, scores) -> None:
-        """Refuse dense scores the collection's distance cannot give: a vector file overwritten
-        with other bytes answers 1e37 or NaN, and ranking by them would be garbage."""
-        entry = self._catalog["collections"][physical]
-        bound = _COSINE_SCORE_BOUND if entry["distance"] == "Cosine" else math.inf
-        for score in scores:
-            if not math.isfinite(score) or abs(score) > bound:
-                domain = entry.get("metadata", {}).get("domain") or "DOMAIN"
-                raise VectorsDamaged(
-                    f"the collection {physical} in the embedded store {self.root} returned a dense score of "
-                    f"{score:.4g}, which no {entry['distance']} similarity gives: its vectors are damaged on disk. "
-                    f"Rebuild it from the embedding cache (nothing is embedded again): helio rebuild --force {domain}")
 
     def optimize(self, name: str) -> bool:
         """Turn fresh writes into immutable on-disk segments and merge small ones, blocking until
@@ -1032,7 +1103,7 @@ class EdgeVectorStore:
             return self._hybrid(physical, shard, dense_query(), sparse_vec, limit, flt, vectors)
         hits = shard.query(request)
         if mode != "sparse":
-            self._check_dense_scores(physical, [hit.score for hit in hits])
+            check_dense_scores(self, physical, [hit.score for hit in hits])
         return [_scored(p) for p in hits]
 
     def _hybrid(self, physical: str, shard, dense_query, sparse_vec, limit: int, flt,
@@ -1051,7 +1122,7 @@ class EdgeVectorStore:
             qe.QueryRequest(limit=depth, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt,
                             with_payload=False, with_vector=False),
         ]))
-        self._check_dense_scores(physical, [hit.score for hit in lists[0]])  # fused ranks hide them
+        check_dense_scores(self, physical, [hit.score for hit in lists[0]])  # fused ranks hide them
         scores: dict = {}
         versions: dict = {}
         for hits in lists:

@@ -136,7 +136,8 @@ def sync_collection(
     The mass-delete guard refuses (MassDeleteRefused, before any write) when more than
     ``max_delete_fraction`` of the sources held would vanish entirely: documents, not points,
     so one long document removed is not a mass delete (a single vanished source never is,
-    unless it was the last one). ``allow_mass_delete`` lifts the guard for this sync.
+    unless it was the last one). A rebuild (a new physical collection) is measured against the
+    live collection it replaces. ``allow_mass_delete`` lifts the guard for this sync.
 
     ``complete(collection, points_in_scope)`` is called after this sync's writes; on a
     rebuild, the new collection is verified and promoted only when it returns True (a
@@ -148,6 +149,8 @@ def sync_collection(
     current = store.resolve(alias)
     report = SyncReport(domain, alias, physical, chunks=len(chunks), rebuilt=current != physical,
                         previous_collection=current if current != physical else None)
+    if report.rebuilt and current is not None and not allow_mass_delete:
+        _guard_rebuild(store, domain, alias, current, physical, chunks, scope, protected_ids, max_delete_fraction)
     created = store.ensure_collection(
         physical, config.dimensions, payload_indexes, tenant_field, config.distance,
         metadata={"domain": domain, "alias": alias, "fingerprint": config.fingerprint, **asdict(config),
@@ -234,6 +237,8 @@ def sync_collection(
         started = time.perf_counter()
         store.optimize(physical)  # the embedded engine settles the writes on disk (a server: no-op)
         report.seconds["optimize"] = time.perf_counter() - started
+        # readers that derive something from the points (the maker vocabulary) rebuild it
+        store.update_metadata(physical, {"synced_at": datetime.now(timezone.utc).isoformat()})
 
     whole = complete(physical, report.chunks) if complete is not None else True
     if report.rebuilt and not whole:
@@ -249,6 +254,27 @@ def sync_collection(
         log(f"{alias}: now points at {physical}")
     report.seconds["total"] = time.perf_counter() - timer
     return report
+
+
+def _guard_rebuild(store: VectorStore, domain: str, alias: str, live: str, physical: str, chunks: list[Chunk],
+                   scope: Scope, protected_ids: set[str], max_delete_fraction: float) -> None:
+    """The mass-delete guard for a rebuild: the new collection starts empty, so measure against
+    the live collection it will replace. Without it a source that reads back empty (a wrong
+    prefix, a truncated table) fills a nearly empty collection that verifies (its count is
+    what the sources produced) and is promoted. Runs before the new collection is created."""
+    held = [p for p in store.read_index(live, ("source_id", "source"),
+                                        flt=scope.shard.point_filter() if scope.shard else None).values()
+            if scope.in_shard(p.get("source_id"))]
+    held_sources = {p.get("source_id") for p in held}
+    produced = {chunk.source_id for chunk in chunks}
+    vanished = {p.get("source_id") for p in held
+                if scope.contains(p.get("source_id")) and not is_protected(p, protected_ids)} - produced
+    if len(vanished) > max_delete_fraction * len(held_sources) and (len(vanished) > 1 or vanished == held_sources):
+        raise MassDeleteRefused(
+            f"{alias} ({scope.describe()}): the rebuild into {physical} would leave out {len(vanished)} of the "
+            f"{len(held_sources)} sources the live collection {live} holds ({len(vanished) / len(held_sources):.0%}), "
+            f"over the {max_delete_fraction:.0%} guard; {live} stays live. If the source really shrank, rerun "
+            f"with `helio refresh --allow-mass-delete {domain}` (run config: allow_mass_delete: true).")
 
 
 def is_protected(held: dict, protected_ids: set[str]) -> bool:

@@ -195,3 +195,15 @@ def test_serve_with_keys_requires_one_and_without_keys_says_auth_is_off(serve_en
     finally:
         err = _stop(proc)
     assert "authentication is off" in err
+
+
+def test_a_conversations_only_key_without_domains_searches_its_owner_only(tenants):
+    keys, plain = make_keys(portal=(["conversations"], "ana"))
+    client = TestClient(create_app(tenants, keys), raise_server_exceptions=False)
+    response = client.get("/search", params={"q": "entrega Recife", "top_k": 10}, headers={"X-API-Key": plain["portal"]})
+    assert response.status_code == 200, response.text
+    hits = response.json()["hits"]
+    assert hits and {h["domain"] for h in hits} == {"conversations"}
+    assert {h["payload"]["owner_id"] for h in hits} == {"ana"}
+    rules = client.get("/search", params={"q": "frete", "domain": "rules"}, headers={"X-API-Key": plain["portal"]})
+    assert rules.status_code == 403

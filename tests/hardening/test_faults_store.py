@@ -20,6 +20,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -27,13 +28,15 @@ import dagster as dg
 import numpy as np
 import pytest
 
+import helio_pipeline.cli as cli
+import helio_pipeline.lib.store_edge as store_edge
 from helio_pipeline.cli import main
-from helio_pipeline.lib import verify
-from helio_pipeline.lib.errors import VectorsDamaged
-from helio_pipeline.lib.store import Point
+from helio_pipeline.lib import repair, verify
+from helio_pipeline.lib.errors import HelioError, VectorsDamaged
+from helio_pipeline.lib.store import Point, VectorStore
 from helio_pipeline.lib.store_edge import EdgeVectorStore
 from helio_pipeline.lib.stores import close_embedded_stores
-from tests.helpers import add_product, add_rule
+from tests.helpers import add_product, add_rule, execute
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = [
@@ -360,3 +363,242 @@ def test_a_damaged_domain_is_a_note_in_a_multi_domain_search_not_a_failure(kb):
     assert any(n.startswith("rules: not searched") and "helio rebuild --force rules" in n for n in response.notes)
     with pytest.raises(VectorsDamaged):  # asked alone, the domain's error is the answer
         kb.knowledge_base().query("garantia de inversores", domains=["rules"], mode="dense")
+
+
+# --- forced rebuilds never lose what they replace ------------------------------------------------
+
+def _collections(root: Path, alias: str) -> tuple[str | None, list[str]]:
+    store = EdgeVectorStore(root)
+    try:
+        return store.resolve(alias), store.physical_collections(alias)
+    finally:
+        close_embedded_stores()
+
+
+def test_rebuild_force_keeps_a_healthy_live_collection_and_refuses_an_emptied_source(cli_env, clean_db, capsys):
+    for slug, title, body in RULES:
+        add_rule(clean_db, slug, title, body)
+    assert main(["rebuild", "rules"]) == 0
+    store = EdgeVectorStore(cli_env / "qdrant-edge")
+    live, indexed = store.resolve("cli-rules"), store.count("cli-rules")
+    close_embedded_stores()
+    capsys.readouterr()
+
+    # healthy: the collection set aside stays, the rollback target
+    assert main(["rebuild", "--force", "rules"]) == 0
+    assert "is kept for `helio rollback`" in capsys.readouterr().out
+    now, names = _collections(cli_env / "qdrant-edge", "cli-rules")
+    kept = [n for n in names if n != live]
+    assert now == live and len(kept) == 1 and kept[0].startswith(f"{live}.replaced-")
+
+    # the table reads back with one rule of three: the rebuild is refused, the old one stays live
+    execute(clean_db, "DELETE FROM business_rules WHERE slug <> 'garantia-inversor'")
+    capsys.readouterr()
+    assert main(["rebuild", "--force", "rules"]) == 1
+    assert "the rebuild did not promote a new collection; search stays on" in capsys.readouterr().out
+    now, names = _collections(cli_env / "qdrant-edge", "cli-rules")
+    assert now.startswith(f"{live}.replaced-") and now != kept[0]
+    assert live not in names and sorted(names) == sorted([now, kept[0]])   # nothing half-built left
+    assert EdgeVectorStore(cli_env / "qdrant-edge").count("cli-rules") == indexed
+    close_embedded_stores()
+    assert main(["search", "garantia de módulos", "--domain", "rules", "--json"]) == 0
+    assert "Garantia de módulos" in capsys.readouterr().out
+
+
+def test_a_forced_rebuild_that_is_stopped_leaves_a_collection_rollback_can_use(cli_env, clean_db, monkeypatch, capsys):
+    for slug, title, body in RULES:
+        add_rule(clean_db, slug, title, body)
+    assert main(["rebuild", "rules"]) == 0
+    live, _ = _collections(cli_env / "qdrant-edge", "cli-rules")
+
+    def stopped(domains=None, allow_mass_delete=frozenset()):
+        raise KeyboardInterrupt("stopped")
+    with monkeypatch.context() as patch:
+        patch.setattr(cli, "_refresh", stopped)
+        assert main(["rebuild", "--force", "rules"]) != 0
+    now, names = _collections(cli_env / "qdrant-edge", "cli-rules")
+    assert now.startswith(f"{live}.replaced-") and now in names       # search stays on it, rollback sees it
+
+    capsys.readouterr()
+    assert main(["rebuild", "rules"]) == 0
+    assert _collections(cli_env / "qdrant-edge", "cli-rules")[0] == live
+    assert main(["rollback", "rules"]) == 0
+    assert f"{live} -> {now}" in capsys.readouterr().out
+
+
+def test_a_store_moved_aside_whole_gets_back_a_domain_whose_rebuild_failed(cli_env, clean_db, monkeypatch, capsys):
+    for slug, title, body in RULES:
+        add_rule(clean_db, slug, title, body)
+    assert main(["rebuild", "rules"]) == 0
+    store = EdgeVectorStore(cli_env / "qdrant-edge")
+    live, indexed = store.resolve("cli-rules"), store.count("cli-rules")
+    close_embedded_stores()
+    (cli_env / "qdrant-edge" / "catalog.json").write_text("{not json")
+    capsys.readouterr()
+
+    def disk_full(self, name, points):
+        raise HelioError("disk full")
+    with monkeypatch.context() as patch:   # the rebuild creates the collection, then fails
+        patch.setattr(EdgeVectorStore, "upsert", disk_full)
+        assert main(["rebuild", "rules"]) == 1
+    assert f"recovered {live}" in capsys.readouterr().out
+    store = EdgeVectorStore(cli_env / "qdrant-edge")
+    assert store.resolve("cli-rules") == live and store.count("cli-rules") == indexed
+    close_embedded_stores()
+
+
+def test_a_server_store_drops_only_a_damaged_live_collection_before_a_forced_rebuild():
+    store = VectorStore.open(":memory:")   # no rename_collection, as on a Qdrant server
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((20, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for alias in ("kb-a", "kb-b"):
+        store.ensure_collection(f"{alias}__v1", 16, {}, metadata={"domain": alias})
+        store.upsert(f"{alias}__v1", [Point(str(uuid.uuid4()), v, ([1], [1.0]), {"source_id": f"s{i}"})
+                                      for i, v in enumerate(vectors)])
+        store.point_alias(alias, f"{alias}__v1")
+    store.client._client.collections["kb-b__v1"].vectors["dense"][:] = np.nan   # damaged in place
+    damaged = repair.damaged_collections(store, ["kb-a", "kb-b"])
+    assert list(damaged) == ["kb-b"]
+    log = []
+    assert repair.set_aside_for_rebuild(store, "kb-a", "kb-a__v1", {}, log.append) is None
+    assert store.resolve("kb-a") == "kb-a__v1" and store.count("kb-a") == 20   # healthy: synced by content
+    assert repair.set_aside_for_rebuild(store, "kb-b", "kb-b__v1", damaged["kb-b"], log.append) is None
+    assert not store.exists("kb-b__v1")
+
+
+# --- private copies of a read-only store -----------------------------------------------------
+
+def _read_only_open(monkeypatch, root: Path, scratch: Path) -> EdgeVectorStore:
+    """Open ``root`` as a process that may not write it would (root ignores file modes)."""
+    real_access = os.access
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "access", lambda path, mode, **kw: False if Path(path) == root and mode & os.W_OK
+                      else real_access(path, mode, **kw))
+        store = EdgeVectorStore(root, scratch_dir=scratch)
+    assert store.read_only
+    return store
+
+
+def _two_collections(root: Path) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((30, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = EdgeVectorStore(root)
+    for name in ("kb__a", "kb__b"):
+        store.ensure_collection(name, 16, {}, metadata={"domain": "rules"})
+        store.upsert(name, [Point(str(uuid.uuid4()), v, ([1], [1.0]), {"source_id": f"s{i}"})
+                            for i, v in enumerate(vectors)])
+    store.close()
+    return vectors
+
+
+def test_read_only_copies_are_removed_on_close_on_failure_and_after_a_killed_process(tmp_path, monkeypatch):
+    root, scratch = tmp_path / "store", tmp_path / "scratch"
+    vectors = _two_collections(root)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = scratch / f"helio-edge-readonly-{dead.pid}-x1y2"   # left by a process killed (SIGKILL)
+    (stale / "kb__a").mkdir(parents=True)
+    alive = scratch / f"helio-edge-readonly-{os.getppid()}-z3"  # a process still running: not ours to clear
+    alive.mkdir()
+    (root / "collections" / "kb__b" / "edge_config.json").write_text("{not json")
+
+    store = _read_only_open(monkeypatch, root, scratch)
+    assert not stale.exists() and alive.exists()
+    assert store.query("kb__a", vectors[0], None, 3, mode="dense")
+    [mine] = scratch.glob(f"helio-edge-readonly-{os.getpid()}-*")
+    assert (mine / "kb__a").is_dir()
+    with pytest.raises(HelioError, match="kb__b failed to load"):
+        store.query("kb__b", vectors[0], None, 3, mode="dense")
+    assert not (mine / "kb__b").exists()                        # the copy that did not load is gone
+    store.close()
+    assert not mine.exists()
+
+
+def test_a_slow_private_copy_does_not_hold_up_searches_of_other_collections(tmp_path, monkeypatch):
+    root = tmp_path / "store"
+    vectors = _two_collections(root)
+    store = _read_only_open(monkeypatch, root, tmp_path / "scratch")
+    real_copy, release = store_edge._copy_sparse, threading.Event()
+
+    def slow_for_a(src, dst):
+        if "/kb__a/" in str(src):
+            release.wait(60)
+        real_copy(src, dst)
+    monkeypatch.setattr(store_edge, "_copy_sparse", slow_for_a)
+    loading_a = threading.Thread(target=store.query, args=("kb__a", vectors[0], None, 3), kwargs={"mode": "dense"})
+    loading_a.start()
+    try:
+        answered = []
+        other = threading.Thread(target=lambda: answered.append(
+            store.query("kb__b", vectors[0], None, 3, mode="dense")))
+        other.start()
+        other.join(30)
+        assert answered and answered[0]     # kb__b loaded and answered while kb__a was still being copied
+        assert loading_a.is_alive()
+    finally:
+        release.set()
+        loading_a.join(60)
+        store.close()
+
+
+# --- vectors missing, of the wrong length, or zero -------------------------------------------------
+
+@pytest.fixture(params=["edge", "server"])
+def any_store(request, tmp_path):
+    if request.param == "edge":
+        store = EdgeVectorStore(tmp_path / "store")
+        yield store
+        store.close()
+    else:
+        yield VectorStore.open(":memory:")
+
+
+def test_missing_and_zero_vectors_are_reported_as_damaged_not_a_traceback(any_store):
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((200, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    any_store.ensure_collection("kb__v1", 16, {}, metadata={"domain": "rules"})
+    any_store.upsert("kb__v1", [Point(str(uuid.uuid4()), v, ([1], [1.0]), {"source_id": f"s{i}"})
+                                for i, v in enumerate(vectors)])
+    empty_text = Point(str(uuid.uuid4()), np.zeros(16), ([1], [1.0]), {"source_id": "empty"})
+    any_store.upsert("kb__v1", [empty_text])   # what an embedder gives an empty text: one is no damage
+    assert verify.vector_problem(any_store, "kb__v1") is None
+
+    any_store.upsert("kb__v1", [Point(str(uuid.uuid4()), np.zeros(16), ([1], [1.0]), {"source_id": f"z{i}"})
+                                for i in range(9)])   # 10 of 210 zero: a file of zeros, not empty texts
+    problem = verify.vector_problem(any_store, "kb__v1")
+    assert problem.startswith("kb__v1 holds 10 damaged dense vectors of 210 (10 all zero")
+    assert "helio rebuild --force rules" in problem
+
+    any_store.drop("kb__v1")
+    any_store.ensure_collection("kb__v1", 16, {}, metadata={"domain": "rules"})
+    any_store.upsert("kb__v1", [Point(str(uuid.uuid4()), v, ([1], [1.0]), {"source_id": f"s{i}"})
+                                for i, v in enumerate(vectors[:5])])
+    missing = str(uuid.uuid4())   # a point without its dense vector: rows of unequal length before
+    if isinstance(any_store, EdgeVectorStore):
+        any_store._loaded("kb__v1").update(store_edge.qe.UpdateOperation.upsert_points([store_edge.qe.Point(
+            missing, {store_edge.SPARSE: store_edge.qe.SparseVector([1], [1.0])}, {"source_id": "m"})]))
+    else:
+        from qdrant_client import models
+        any_store.client.upsert("kb__v1", points=[models.PointStruct(
+            id=missing, vector={"sparse": models.SparseVector(indices=[1], values=[1.0])}, payload={"source_id": "m"})])
+    problem = verify.vector_problem(any_store, "kb__v1")
+    assert problem.startswith(f"kb__v1 holds 1 damaged dense vectors of 6 (1 missing") and missing in problem
+
+
+def test_the_server_store_refuses_damaged_scores_in_hybrid_search_too():
+    store = VectorStore.open(":memory:")
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((40, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store.ensure_collection("kb__v1", 16, {}, metadata={"domain": "rules"})
+    store.upsert("kb__v1", [Point(str(uuid.uuid4()), v, ([1, 2], [1.0, 0.5]), {"source_id": f"s{i}"})
+                            for i, v in enumerate(vectors)])
+    store.point_alias("kb", "kb__v1")
+    assert len(store.query("kb", vectors[0], ([1], [1.0]), 5, mode="hybrid")) == 5
+    store.client._client.collections["kb__v1"].vectors["dense"][:] = np.nan   # damaged in place
+    for mode in ("dense", "hybrid"):
+        with pytest.raises(VectorsDamaged, match=r"kb .* dense score of nan.*helio rebuild --force rules"):
+            store.query("kb", vectors[0], ([1], [1.0]), 5, mode=mode)

@@ -55,7 +55,7 @@ def test_cli_quarantine_rejects_a_negative_limit(cli_env, capsys):
 
 @pytest.fixture
 def client(tenants):
-    return TestClient(create_app(tenants), raise_server_exceptions=False)
+    return TestClient(create_app(tenants), raise_server_exceptions=False, base_url="http://127.0.0.1")
 
 
 def test_http_bad_filters_are_422_with_the_reason(client):

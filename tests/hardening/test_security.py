@@ -164,11 +164,16 @@ def test_a_run_over_pii_laden_bad_input_leaks_nothing(cli_env, clean_db, capsys,
             "content": f"Preciso de 10 paineis. {PII_TEXT}", "created_at": "2026-11-02T10:00:00Z"}
     bad_role = {**good, "role": "hacker", "content": f"papel errado {PII_TEXT}"}
     no_owner = {**good, "owner_id": None, "content": f"sem dono {PII_TEXT}"}
+    # personal data right after an escape: a dumped "\n" or "\x00" must not glue it to a letter
+    glued = {**good, "role": "robot", "content": f"Meu telefone:\n{PHONE}\ncpf\n{CPF}\te-mail\n{EMAIL}"}
     lines = [
         json.dumps(good, ensure_ascii=False),
         '{"correlation_id": "conv-x", "owner_id": "cliente-003", "content": "' + PII_TEXT + '\x00 cortado',
         json.dumps(bad_role, ensure_ascii=False),
         json.dumps(no_owner, ensure_ascii=False),
+        json.dumps(glued),
+        '{"correlation_id": "conv-y", "owner_id": "cliente-004", "content": "tel\x00' + PHONE_DIGITS + '\\n'
+        + CPF_DIGITS + ' quebrado',
     ]
     objects = open_object_store(bucket_url, endpoint_url=s3_endpoint)
     objects.put_bytes("conversations/export-pii.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
@@ -181,7 +186,7 @@ def test_a_run_over_pii_laden_bad_input_leaks_nothing(cli_env, clean_db, capsys,
     with clean_db.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(sa.text(
             "SELECT source, location, reason, raw FROM kb_quarantine WHERE domain = 'conversations'"))]
-    assert len(rows) >= 3  # the broken line, the bad role, the missing owner: recorded, not lost
+    assert len(rows) >= 5  # broken lines, bad roles, the missing owner: recorded, not lost
     assert leaks(json.dumps(rows, ensure_ascii=False)) == []
     assert any("[EMAIL]" in r["raw"] for r in rows)  # kept for review, with the personal data out
 
@@ -226,7 +231,7 @@ def test_run_config_cannot_turn_redaction_off(kb):
     add_message(kb.engine, "conv-1", "cliente-001", "user", f"Sobre o inversor: {PII_TEXT}")
     job = kb.definitions().resolve_job_def("kb_refresh")
     selection = [dg.AssetKey(f"conversations_{stage}") for stage in ("extract", "chunks", "index")]
-    try:
+    try:  # Dagster 1.13 accepts config for an op that declares none, and hands it to nobody
         result = job.execute_in_process(instance=kb.instance, asset_selection=selection,
                                         run_config={"ops": {"conversations_extract": {"config": {"redact_pii": False}}}})
     except dg.DagsterInvalidConfigError:
@@ -256,3 +261,16 @@ def test_the_operator_setting_turns_redaction_off_and_the_run_says_so(kb, monkey
     assert not result.success
     assert "HELIO_REDACT_PII" in result.get_step_failure_events()[0].step_failure_data.error.message
 
+
+
+def test_an_owner_id_with_a_slash_cannot_collide_with_another_tenant(kb):
+    """("a/b", "c") and ("a", "b/c") would share the source id "a/b/c": the owner with the
+    reserved "/" is quarantined, and the other tenant's conversation stays whole."""
+    add_message(kb.engine, "b/c", "a", "user", "Conversa legitima do cliente a sobre inversores.")
+    add_message(kb.engine, "c", "a/b", "user", "Tentativa de sobrescrever a conversa de outro cliente.")
+    assert kb.refresh(domains=["conversations"]).success
+    held = {p["source_id"]: p["text"] for p in kb.store.read_index("test-conversations", ("source_id", "text")).values()}
+    assert list(held) == ["a/b/c"] and "legitima" in held["a/b/c"]
+    with kb.engine.connect() as conn:
+        reason = conn.execute(sa.text("SELECT reason FROM kb_quarantine WHERE domain = 'conversations'")).scalar_one()
+    assert "'/'" in reason

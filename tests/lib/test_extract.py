@@ -2,9 +2,10 @@
 
 import pytest
 
-from helio_pipeline.lib.catalog import extract_prices, extract_products
+from helio_pipeline.lib.catalog import extract_products
 from helio_pipeline.lib.conversations import chunk_conversations, extract_conversations
 from helio_pipeline.lib.objectstore import open_object_store
+from helio_pipeline.lib.prices import extract_prices
 from helio_pipeline.lib.records import Sources
 from helio_pipeline.lib.rules import chunk_rules, extract_rules
 from tests.helpers import add_message, add_price, add_product, add_rule

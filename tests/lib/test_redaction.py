@@ -54,7 +54,13 @@ def test_validators():
     assert luhn_ok("4111111111111111") and luhn_ok("79927398713") and luhn_ok(AMEX)
     assert not luhn_ok("4111111111111112")
     assert not luhn_ok("") and not luhn_ok("abc")
-    assert REDACTOR_VERSION == "1"
+    assert REDACTOR_VERSION == "2"
+
+
+def test_identifiers_side_by_side_are_all_redacted():
+    result = redact("meu cel e cpf: 11987654321 52998224725")
+    assert result.text == "meu cel e cpf: [TELEFONE] [CPF]"
+    assert result.counts == {"TELEFONE": 1, "CPF": 1}
 
 
 # ---------------------------------------------------------------------------

@@ -49,19 +49,20 @@ def test_filters_select_what_they_say(indexed):
 
 
 def test_available_only_checks_postgres_now_and_keeps_relevance_order(indexed, kb):
-    everything = [h.source_id for h in indexed.search("Solaris painel", domains=["products"], top_k=5)]
-    available = indexed.search("Solaris painel", domains=["products"], top_k=5, available_only=True)
+    # understanding off: these "Solaris ... painel" names include inverters, which "painel" would exclude
+    everything = [h.source_id for h in indexed.search("Solaris painel", domains=["products"], top_k=5, understand=False)]
+    available = indexed.search("Solaris painel", domains=["products"], top_k=5, available_only=True, understand=False)
     assert [h.source_id for h in available] == [s for s in everything if s in {"SKU-0", "SKU-3", "SKU-4"}]
     assert all(h.payload["availability"] == "live" for h in available)
     execute(kb.engine, "UPDATE products SET stock = 0 WHERE sku = 'SKU-0'")  # no reindex: checked live
     assert "SKU-0" not in [h.source_id for h in indexed.search("Solaris painel", domains=["products"],
-                                                               top_k=5, available_only=True)]
+                                                               top_k=5, available_only=True, understand=False)]
 
 
 def test_available_only_without_database_is_flagged_unverified(indexed):
     offline = KnowledgeBase(indexed.store, indexed.spec, prefix=indexed.prefix,
                             engine=make_engine("postgresql://helio@127.0.0.1:9/helio"))
-    response = offline.query("Solaris painel", domains=["products"], top_k=5, available_only=True)
+    response = offline.query("Solaris painel", domains=["products"], top_k=5, available_only=True, understand=False)
     assert response.hits and all(h.payload["availability"] == "unverified" for h in response.hits)
     assert any("unverified" in note for note in response.notes)
 
@@ -111,7 +112,7 @@ def test_repeated_questions_reuse_the_query_embedding(indexed):
 
 
 def test_http_api(indexed):
-    client = TestClient(create_app(indexed))
+    client = TestClient(create_app(indexed), base_url="http://127.0.0.1")
     assert client.get("/health").json()["points"]["products"] == 5
     body = client.get("/search", params={"q": "garantia inversores", "domain": "rules", "top_k": 1}).json()
     assert body["hits"][0]["payload"]["slug"] == "garantia"
@@ -124,3 +125,6 @@ def test_http_api(indexed):
     memory = client.post("/memory", json={"owner_id": "ana", "correlation_id": "c2", "query": "entrega", "k": 1})
     assert {i["kind"] for i in memory.json()["items"]} == {"recent", "semantic"}
     assert "/search" in client.get("/openapi.json").json()["paths"]
+    # without keys, a page whose DNS name was rebound to 127.0.0.1 is refused (Host header)
+    rebound = TestClient(create_app(indexed), base_url="http://attacker.example")
+    assert rebound.get("/search", params={"q": "garantia", "domain": "rules"}).status_code == 400

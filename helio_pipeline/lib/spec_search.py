@@ -1,0 +1,156 @@
+"""Search by what was asked: an ``Understanding`` of the question (lib/understanding.py) becomes
+Qdrant conditions and a ranking, for one domain's declared payload fields.
+
+- Hard constraints (a category, a technology, a maker, a voltage set, a bound such as
+  "até R$ 5.000") are filters inside the engine, ANDed with the caller's own filters.
+- A soft numeric target ("400 W": 400 ± 5 %) is a window filter in the engine; the
+  candidates in the window are ranked by closeness to the target first (in steps of half the
+  tolerance), the hybrid rank deciding within a step. When fewer than ``top_k`` candidates
+  fall in the window it widens step by step (×2, ×4, ×8); if it still holds too few, the
+  rest are the closest items that satisfy the hard constraints, and the response says so.
+- A field the caller filters on explicitly is never constrained by the question: the
+  caller's filter wins. A constraint on a field the domain does not declare is dropped with
+  a note (the products domain has no price; the prices domain has).
+
+Pure: builds ``models`` objects and orders hits; the KnowledgeBase runs the queries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from qdrant_client import models
+
+from helio_pipeline.lib.understanding import Constraint, Understanding
+
+WIDEN_STEPS = (1, 2, 4, 8)
+NUMERIC = ("float", "integer")
+
+
+@dataclass
+class SpecPlan:
+    """What one domain's search applies of an understood question."""
+
+    conditions: list = field(default_factory=list)  # hard: models conditions to AND
+    targets: list[Constraint] = field(default_factory=list)  # soft numeric targets
+    text: str = ""  # what to embed and match (the question without its number specs)
+    interpreted: dict = field(default_factory=dict)  # the constraints applied, as JSON
+    notes: list[str] = field(default_factory=list)
+    order: str | None = None  # a numeric field to sort the matches by, lowest first ("mais barato")
+
+    def window(self, widen: float) -> list[models.FieldCondition]:
+        """Range conditions around each target, ``widen`` times its tolerance."""
+        out = []
+        for t in self.targets:
+            span = abs(t.value) * (t.tolerance or 0.05) * widen
+            out.append(models.FieldCondition(key=t.field, range=models.Range(gte=t.value - span, lte=t.value + span)))
+        return out
+
+    def closeness(self, payload: dict) -> float:
+        """Distance of a hit from the targets, in tolerances (0 = on target; inf = no value)."""
+        total = 0.0
+        for t in self.targets:
+            value = payload.get(t.field)
+            values = value if isinstance(value, list) else [value]
+            numbers = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and math.isfinite(v)]
+            if not numbers or not t.value:
+                return math.inf
+            total += min(abs(v - t.value) for v in numbers) / (abs(t.value) * (t.tolerance or 0.05))
+        return total
+
+    def rank(self, hits: list) -> list:
+        """Lowest ``order`` field first when the question asks for the cheapest; else closest to
+        the targets first, in steps of half a tolerance; the given (hybrid) order decides within
+        a step."""
+        if self.order:
+            return sorted(hits, key=lambda h: _lowest(h.payload.get(self.order)))
+        if not self.targets:
+            return hits
+        return sorted(hits, key=lambda h: min(math.floor(self.closeness(h.payload) * 2), 10**6))
+
+
+def plan(understanding: Understanding, declared: dict[str, str], explicit: dict | None) -> SpecPlan:
+    """The conditions and targets a domain with ``declared`` payload fields takes from the
+    question; fields in the caller's ``explicit`` filters are left to those."""
+    explicit = explicit or {}
+    out = SpecPlan(text=understanding.text, notes=list(understanding.notes))
+    for c in understanding.constraints:
+        if c.field in explicit:
+            out.notes.append(f"{c.field}: your filter is used instead of the question's {c.as_json()}")
+            continue
+        if c.field == "order":  # "mais barato": sort by a numeric field, lowest first
+            if declared.get(c.value) in NUMERIC:
+                out.order = c.value
+                out.interpreted["order"] = f"{c.value} ascending"
+            else:
+                out.notes.append(f"'{c.value}' is not a field of this domain: cannot order by it")
+            continue
+        kind = declared.get(c.field)
+        if kind is None:
+            out.notes.append(f"{c.field} {c.as_json()} is not a field of this domain: ignored")
+            continue
+        if c.kind == "target":
+            if kind in NUMERIC and c.value:
+                out.targets.append(c)
+                out.interpreted[c.field] = c.as_json()
+            continue
+        if not c.hard:  # a preference the engine cannot rank on: shown, not applied
+            out.interpreted[c.field] = {**_as_dict(c.as_json()), "applied": False}
+            continue
+        condition = _condition(c, kind)
+        if condition is None:
+            out.notes.append(f"{c.field} {c.as_json()} does not fit a {kind} field: ignored")
+            continue
+        out.conditions.append(condition)
+        previous = out.interpreted.get(c.field)
+        out.interpreted[c.field] = {**_as_dict(previous), **_as_dict(c.as_json())} if previous is not None \
+            else c.as_json()
+    if understanding.available_only and "stock" in out.interpreted:
+        out.interpreted["available_only"] = True
+    return out
+
+
+def _lowest(value) -> float:
+    values = value if isinstance(value, list) else [value]
+    numbers = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return min(numbers) if numbers else math.inf
+
+
+def _as_dict(body) -> dict:
+    return body if isinstance(body, dict) else {"equals": body}
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _condition(c: Constraint, kind: str):
+    if c.kind == "range":
+        if kind not in NUMERIC:
+            return None
+        return models.FieldCondition(key=c.field, range=models.Range(**{op: float(v) for op, v in c.bounds}))
+    values = list(c.values) if c.kind == "any" else [c.value]
+    if kind == "bool":
+        return models.FieldCondition(key=c.field, match=models.MatchValue(value=bool(values[0]))) \
+            if len(values) == 1 and isinstance(values[0], bool) else None
+    if kind == "keyword":
+        texts = [str(v) for v in values]
+        return models.FieldCondition(key=c.field, match=models.MatchValue(value=texts[0]) if len(texts) == 1
+                                     else models.MatchAny(any=texts))
+    if kind in NUMERIC:
+        numbers = [n for n in map(_number, values) if n is not None]
+        if not numbers:
+            return None
+        # a set of numbers as narrow ranges: works on float and integer indexes alike
+        ranges = [models.FieldCondition(key=c.field, range=models.Range(gte=n - 0.5, lte=n + 0.5)) for n in numbers]
+        return ranges[0] if len(ranges) == 1 else models.Filter(should=ranges)
+    return None
+
+
+def combine(base: models.Filter | None, conditions: list) -> models.Filter | None:
+    """``base`` (the caller's validated filter) AND ``conditions``."""
+    if not conditions:
+        return base
+    return models.Filter(must=[*([base] if base is not None else []), *conditions])
