@@ -71,6 +71,20 @@ def measure(repeat: int) -> None:
                     times.append(response.search_time_ms)
                     cached_embedding_ms.append(response.query_embedding_time_ms)
             print(f"{label + ' / ' + mode:<44}{pct(times, 0.5):>8.2f}{pct(times, 0.95):>8.2f}")
+    # understanding the question (lib/understanding.py) and ranking by it (lib/spec_search.py):
+    # the parse per domain, and the whole search with it on against off
+    print(f"\n{'understanding (products+prices, hybrid)':<44}{'p50':>8}{'p95':>8}")
+    parse, on, off = [], [], []
+    for _ in range(repeat):
+        for question in QUESTIONS:
+            response = kb.query(question, domains=["products", "prices"], top_k=5)
+            parse.append(response.understanding_time_ms)
+            on.append(response.search_time_ms + response.understanding_time_ms)
+            off.append(kb.query(question, domains=["products", "prices"], top_k=5, understand=False).search_time_ms)
+    print(f"{'parse (both domains)':<44}{pct(parse, 0.5):>8.3f}{pct(parse, 0.95):>8.3f}")
+    print(f"{'search with understanding':<44}{pct(on, 0.5):>8.2f}{pct(on, 0.95):>8.2f}")
+    print(f"{'search without':<44}{pct(off, 0.5):>8.2f}{pct(off, 0.95):>8.2f}")
+    print(f"added p50 {pct(on, 0.5) - pct(off, 0.5):.2f} ms")
     kb._query_cache.clear()
     cold = [kb.query(q, domains=["rules"], top_k=5).query_embedding_time_ms for q in QUESTIONS]
     print(f"query embedding: cold p50 {statistics.median(cold):.1f} ms; "

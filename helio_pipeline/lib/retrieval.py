@@ -38,7 +38,7 @@ from helio_pipeline.lib.errors import VectorsDamaged
 from helio_pipeline.lib.filters import QueryError, build_filter
 from helio_pipeline.lib.redaction import redact_text
 from helio_pipeline.lib.routing import domain_weights
-from helio_pipeline.lib.spec_search import WIDEN_STEPS, SpecPlan, combine
+from helio_pipeline.lib.spec_search import MakerCache, SpecPlan, combine, search_by_spec
 from helio_pipeline.lib.spec_search import plan as spec_plan
 from helio_pipeline.lib.sparse import sparse_vector
 from helio_pipeline.lib.understanding import MakerIndex
@@ -102,7 +102,7 @@ class KnowledgeBase:
         self._embedders: dict[tuple, Embedder] = {}
         self._query_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
-        self._makers: dict[str, tuple[tuple, MakerIndex]] = {}
+        self._makers = MakerCache()
 
     # --- query embeddings ------------------------------------------------------------
     def _embedder_for(self, collection: str) -> Embedder:
@@ -226,52 +226,15 @@ class KnowledgeBase:
         return spec_plan(understand_question(text, domain.vocabulary, makers), domain.filter_fields, filters)
 
     def _maker_index(self, domain: Domain, alias: str) -> MakerIndex:
-        """The makers named in the indexed collection, rebuilt when the collection changes
-        (another physical collection, or a sync that wrote to it)."""
-        physical = self.store.resolve(alias) or alias
-        meta = self.store.metadata(physical)
-        version = (physical, meta.get("synced_at") or meta.get("created_at"), self.store.count(physical))
-        cached = self._makers.get(alias)
-        if cached is None or cached[0] != version:
-            field_name = domain.maker_field
-            names = {p.get(field_name) for p in self.store.read_index(physical, (field_name,)).values()}
-            index = MakerIndex(sorted(n for n in names if isinstance(n, str) and n.strip()), field=field_name)
-            self._makers[alias] = cached = (version, index)
-        return cached[1]
+        return self._makers.get(self.store, alias, domain.maker_field)
 
     def _hits_by_spec(self, domain: Domain, alias: str, dense, sparse, top_k: int, base, mode: str,
                       spec: SpecPlan, response: SearchResponse) -> list[Hit]:
-        """Hits that satisfy what the question asked first (see lib/spec_search.py): hard
-        constraints filter in the engine; a target's window widens until it holds top_k."""
-        hard = combine(base, spec.conditions)
-        # candidates ranked by closeness (the hybrid rank within a step), or by price for "the
-        # cheapest", where the more candidates the surer the cheapest is among them
-        depth = MAX_TOP_K if spec.order else max(top_k * 4, 20)
-        hits: list[Hit] = []
-        if spec.targets:
-            for widen in WIDEN_STEPS:
-                hits = spec.rank(self._hits(domain, alias, dense, sparse, depth,
-                                            combine(hard, spec.window(widen)), mode))[:top_k]
-                if len(hits) >= top_k:
-                    break
-            fields = ", ".join(t.field for t in spec.targets)
-            if widen > 1 and hits:
-                response.notes.append(f"{domain.name}: fewer than {top_k} within the tolerance of {fields}; "
-                                      f"widened to x{widen}")
-        else:  # the cheapest: the best matches by relevance, then by the order field
-            hits = spec.rank(self._hits(domain, alias, dense, sparse, depth if spec.order else top_k, hard, mode))
-            hits = hits[:top_k]
-        if len(hits) < top_k:  # never an unexplained short list: the closest of the rest follow
-            seen = {h.source_id for h in hits}
-            rest = self._hits(domain, alias, dense, sparse, depth, hard if spec.targets else base, mode)
-            extra = [h for h in spec.rank(rest) if h.source_id not in seen][:top_k - len(hits)]
-            if extra:
-                what = "the targets" if spec.targets else "every constraint read from the question"
-                response.notes.append(f"{domain.name}: only {len(hits)} match {what}; "
-                                      f"the next {len(extra)} are the closest others")
-                for hit in extra:
-                    hit.payload = {**hit.payload, "matches_question": False}
-            hits += extra
+        def search(query_filter, limit):
+            return self._hits(domain, alias, dense, sparse, limit, query_filter, mode)
+        notes: list[str] = []
+        hits = search_by_spec(search, top_k, base, spec, notes, deep=MAX_TOP_K)
+        response.notes += [f"{domain.name}: {note}" for note in notes]
         return hits
 
     def _hits(self, domain: Domain, alias: str, dense, sparse, limit: int, query_filter, mode: str) -> list[Hit]:

@@ -12,17 +12,19 @@ Qdrant conditions and a ranking, for one domain's declared payload fields.
   caller's filter wins. A constraint on a field the domain does not declare is dropped with
   a note (the products domain has no price; the prices domain has).
 
-Pure: builds ``models`` objects and orders hits; the KnowledgeBase runs the queries.
+Builds ``models`` objects and orders hits; the KnowledgeBase hands ``search_by_spec`` a
+function that runs one query on one collection.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 from qdrant_client import models
 
-from helio_pipeline.lib.understanding import Constraint, Understanding
+from helio_pipeline.lib.understanding import Constraint, MakerIndex, Understanding
 
 WIDEN_STEPS = (1, 2, 4, 8)
 NUMERIC = ("float", "integer")
@@ -154,3 +156,56 @@ def combine(base: models.Filter | None, conditions: list) -> models.Filter | Non
     if not conditions:
         return base
     return models.Filter(must=[*([base] if base is not None else []), *conditions])
+
+
+def search_by_spec(search: Callable[[models.Filter | None, int], list], top_k: int, base: models.Filter | None,
+                   spec: SpecPlan, notes: list[str], deep: int = 100) -> list:
+    """Hits that satisfy what the question asked first: hard constraints filter in the engine;
+    a target's window widens until it holds ``top_k``; "the cheapest" sorts the ``deep`` best
+    matches by price. A short list is completed with the closest others, marked
+    ``matches_question: False`` and said in ``notes``. ``search(filter, limit)`` runs one query."""
+    hard = combine(base, spec.conditions)
+    # candidates ranked by closeness (the hybrid rank within a step), or by price for "the
+    # cheapest", where the more candidates the surer the cheapest is among them
+    depth = deep if spec.order else max(top_k * 4, 20)
+    if spec.targets:
+        for widen in WIDEN_STEPS:
+            hits = spec.rank(search(combine(hard, spec.window(widen)), depth))[:top_k]
+            if len(hits) >= top_k:
+                break
+        if widen > 1 and hits:
+            fields = ", ".join(t.field for t in spec.targets)
+            notes.append(f"fewer than {top_k} within the tolerance of {fields}; widened to x{widen}")
+    else:
+        hits = spec.rank(search(hard, depth if spec.order else top_k))[:top_k]
+    if len(hits) < top_k:  # never an unexplained short list: the closest of the rest follow
+        seen = {h.source_id for h in hits}
+        rest = search(hard if spec.targets else base, depth)
+        extra = [h for h in spec.rank(rest) if h.source_id not in seen][:top_k - len(hits)]
+        if extra:
+            what = "the targets" if spec.targets else "every constraint read from the question"
+            notes.append(f"only {len(hits)} match {what}; the next {len(extra)} are the closest others")
+            for hit in extra:
+                hit.payload = {**hit.payload, "matches_question": False}
+        hits += extra
+    return hits
+
+
+class MakerCache:
+    """The makers named in each indexed collection (a ``MakerIndex`` of a payload field's
+    values), rebuilt when the collection changes: another physical collection behind the
+    alias, or a sync that wrote to it (``synced_at``)."""
+
+    def __init__(self):
+        self._indexes: dict[str, tuple[tuple, MakerIndex]] = {}
+
+    def get(self, store, alias: str, field_name: str) -> MakerIndex:
+        physical = store.resolve(alias) or alias
+        meta = store.metadata(physical)
+        version = (physical, field_name, meta.get("synced_at") or meta.get("created_at"), store.count(physical))
+        cached = self._indexes.get(alias)
+        if cached is None or cached[0] != version:
+            names = {p.get(field_name) for p in store.read_index(physical, (field_name,)).values()}
+            index = MakerIndex(sorted(n for n in names if isinstance(n, str) and n.strip()), field=field_name)
+            self._indexes[alias] = cached = (version, index)
+        return cached[1]

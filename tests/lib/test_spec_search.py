@@ -145,3 +145,17 @@ def test_the_cheapest_of_what_was_asked_comes_first(catalog):
     response = catalog.knowledge_base().query("preço do inversor de 8 kW mais barato", domains=["prices"], top_k=2)
     assert response.interpreted["prices"]["order"] == "price ascending"
     assert [h.source_id for h in response.hits] == ["I-85", "I-8K"]  # within ±10 % once widened, cheapest first
+
+
+@pytest.mark.parametrize("question, note", [
+    ("painel de 5 MW", "plausible"),
+    ("inversor entre 10 e 5 kW", ""),
+    ("painel de R$ -3", ""),
+    ("12345 678", "only numbers"),
+    ("painel solar de 400 W " + "com boa eficiência e garantia " * 50, "characters"),
+])
+def test_absurd_or_odd_questions_get_notes_and_answers_never_errors(catalog, question, note):
+    response = catalog.knowledge_base().query(question, domains=["products"], top_k=3)
+    assert len(response.hits) == 3
+    if note:
+        assert any(note in n for n in response.notes), response.notes
