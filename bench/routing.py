@@ -71,13 +71,28 @@ QUESTIONS: list[tuple[str, str]] = [
     ("orçamento de inversor de 3 kW", "prices"),
     ("preço do painel de 72 células", "prices"),
 ]
+# Written after the cue words were last changed and never used to tune them: the honest figure.
+HELD_OUT: list[tuple[str, str]] = [
+    ("a transportadora entrega em Porto Alegre em quantos dias", "rules"),
+    ("meu módulo veio com a moldura quebrada, como faço", "rules"),
+    ("vocês emitem boleto para pessoa jurídica", "rules"),
+    ("qual norma trata do aterramento do sistema fotovoltaico", "rules"),
+    ("posso pagar metade no pix e metade no cartão", "rules"),
+    ("inversor híbrido de 6 kW", "products"),
+    ("módulo bifacial de 400 W", "products"),
+    ("painel poli 60 células 275 W", "products"),
+    ("inversor 208 V de 7,6 kW", "products"),
+    ("quanto custa o painel bifacial de 400 W", "prices"),
+    ("tabela B1 de inversores até R$ 3 mil", "prices"),
+    ("qual o preço do módulo de filme fino", "prices"),
+]
 SPANNING: list[tuple[str, set[str]]] = [
     ("preço e garantia do inversor de 5 kW", {"prices", "rules"}),
     ("prazo de entrega e preço do painel de 330 W", {"prices", "rules"}),
 ]
 
 
-def measure(kb, weighted: bool) -> dict:
+def measure(kb, weighted: bool, questions: list[tuple[str, str]] = QUESTIONS) -> dict:
     from helio_pipeline.lib import retrieval
 
     fuse = retrieval.fuse
@@ -86,7 +101,7 @@ def measure(kb, weighted: bool) -> dict:
     try:
         per_domain: dict[str, list[tuple[bool, float]]] = {}
         misses, spans, times = [], [], []
-        for question, domain in QUESTIONS:
+        for question, domain in questions:
             started = time.perf_counter()
             hits = kb.search(question, top_k=5)
             times.append(time.perf_counter() - started)
@@ -133,8 +148,7 @@ def main() -> int:
         from helio_pipeline.cli import _runtime
 
         kb = _runtime()["knowledge_base"].knowledge_base()
-        report("with domain weighting", measure(kb, weighted=True))
-        report("without (every domain's first hit ranks first)", measure(kb, weighted=False))
+        report_all(kb)
         return 0
     from bench._common import isolated_home, run_refresh
 
@@ -146,10 +160,14 @@ def main() -> int:
         seed(resources["database"].engine(), resources["objects"].store(),
              products=args.products if args.products == "all" else int(args.products))
         run_refresh()
-        kb = resources["knowledge_base"].knowledge_base()
-        report("with domain weighting", measure(kb, weighted=True))
-        report("without (every domain's first hit ranks first)", measure(kb, weighted=False))
+        report_all(resources["knowledge_base"].knowledge_base())
     return 0
+
+
+def report_all(kb) -> None:
+    report("with domain weighting", measure(kb, weighted=True))
+    report("without (every domain's first hit ranks first)", measure(kb, weighted=False))
+    report("held-out questions, with domain weighting", measure(kb, weighted=True, questions=HELD_OUT))
 
 
 if __name__ == "__main__":

@@ -211,7 +211,7 @@ PRODUCT_CUES = (
     "potência", "tensão", "corrente", "mppt", "em estoque", "pronta entrega", "disponível",
 )
 PRICE_CUES = (
-    "preço", "custa", "custo", "valor", "quanto", "R$", "reais", "tabela de preço", "B1", "B3", "distribuidor",
+    "preço", "custa", "custo", "valor", "quanto custa", "quanto sai", "quanto fica", "quanto é", "R$", "reais", "tabela de preço", "B1", "B3", "distribuidor",
     "barato", "mais barato", "caro", "orçamento",
 )
 RULE_CUES = (
@@ -221,6 +221,8 @@ RULE_CUES = (
     "cartão", "parcelamento", "parcela", "desconto", "nota fiscal", "imposto", "ICMS", "certificação",
     "certificado", "instalação", "seguro", "retirada", "pedido mínimo", "faturamento", "crédito", "compensação",
     "geração distribuída", "microgeração", "minigeração", "projeto", "vistoria", "aterramento", "proteção",
+    "chega", "chegam", "chegar", "dias úteis", "mercadoria", "recebimento", "avaria", "avariada", "retirar",
+    "validade", "reserva", "cotação",
 )
 CONVERSATION_CUES = (
     "conversa", "falamos", "falei", "combinamos", "combinado", "você disse", "mensagem", "histórico",

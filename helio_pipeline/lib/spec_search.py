@@ -178,16 +178,20 @@ def search_by_spec(search: Callable[[models.Filter | None, int], list], top_k: i
             notes.append(f"fewer than {top_k} within the tolerance of {fields}; widened to x{widen}")
     else:
         hits = spec.rank(search(hard, depth if spec.order else top_k))[:top_k]
-    if len(hits) < top_k:  # never an unexplained short list: the closest of the rest follow
+    # never an unexplained short list: the closest of the rest follow, first those that keep
+    # the hard constraints (when a target was missed), then anything the caller's filters allow
+    matched = len(hits)
+    for fallback in ([hard] if spec.targets else []) + [base]:
+        if len(hits) >= top_k:
+            break
         seen = {h.source_id for h in hits}
-        rest = search(hard if spec.targets else base, depth)
-        extra = [h for h in spec.rank(rest) if h.source_id not in seen][:top_k - len(hits)]
-        if extra:
-            what = "the targets" if spec.targets else "every constraint read from the question"
-            notes.append(f"only {len(hits)} match {what}; the next {len(extra)} are the closest others")
-            for hit in extra:
-                hit.payload = {**hit.payload, "matches_question": False}
+        extra = [h for h in spec.rank(search(fallback, depth)) if h.source_id not in seen][:top_k - len(hits)]
+        for hit in extra:
+            hit.payload = {**hit.payload, "matches_question": False}
         hits += extra
+    if len(hits) > matched:
+        what = "the targets" if spec.targets else "every constraint read from the question"
+        notes.append(f"only {matched} match {what}; the next {len(hits) - matched} are the closest others")
     return hits
 
 

@@ -196,11 +196,17 @@ def _out_id(value):
     return value if isinstance(value, int) else str(value)
 
 
+def _edge_value(value):
+    """qdrant-edge-py reads a Python bool as the integer 1 or 0 (bool is an int), which never
+    matches a bool payload: numpy's bool_ reaches it as a bool."""
+    return np.bool_(value) if isinstance(value, bool) else value
+
+
 def _match(match):
     if isinstance(match, models.MatchValue):
-        return qe.MatchValue(match.value)
+        return qe.MatchValue(_edge_value(match.value))
     if isinstance(match, models.MatchAny):
-        return qe.MatchAny(list(match.any))
+        return qe.MatchAny([_edge_value(v) for v in match.any])
     if isinstance(match, models.MatchExcept):
         return qe.MatchExcept(list(match.except_))
     raise ValueError(f"the Qdrant Edge store does not translate {type(match).__name__} filters; "

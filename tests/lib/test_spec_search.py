@@ -159,3 +159,19 @@ def test_absurd_or_odd_questions_get_notes_and_answers_never_errors(catalog, que
     assert len(response.hits) == 3
     if note:
         assert any(note in n for n in response.notes), response.notes
+
+
+def test_hard_constraints_that_match_nothing_still_answer_with_the_closest(catalog):
+    """No bifacial module at all: the answer is the closest modules, said in a note."""
+    response = catalog.knowledge_base().query("módulo bifacial de 400 W", domains=["products"], top_k=3)
+    assert response.interpreted["products"]["bifacial"] is True
+    assert len(response.hits) == 3 and all(h.payload["matches_question"] is False for h in response.hits)
+    assert any("only 0 match" in note for note in response.notes)
+
+
+def test_bool_specs_filter_in_the_engine(catalog):
+    add_product(catalog.engine, "BIF-1", "Painel Acme bifacial 400W", category="module", manufacturer="Acme Solar",
+                specs={"STC": 400.0, "Technology": "Mono-c-Si", "Bifacial": 1})
+    assert catalog.refresh(domains=["products"]).success
+    hits = catalog.knowledge_base().search("módulo bifacial de 400 W", domains=["products"], top_k=1)
+    assert [h.source_id for h in hits] == ["BIF-1"] and "matches_question" not in hits[0].payload

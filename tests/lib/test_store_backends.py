@@ -778,3 +778,15 @@ def test_edge_collections_made_by_earlier_versions_get_todays_segment_settings(t
         assert s.count(COLL) == N and s.retrieve(COLL, [POINTS[3].id])[0].payload == POINTS[3].payload
     finally:
         s.close()
+
+
+def test_bool_payload_filters_match_on_both_backends(store):
+    """qdrant-edge-py reads a Python bool as an integer; a bool filter (active, bifacial) must
+    still match bool payloads, as it does on qdrant-client."""
+    store.ensure_collection("flags", 4, {"flag": "bool"}, None, "Cosine", metadata={})
+    store.upsert("flags", [Point(str(uuid.UUID(int=1)), [1, 0, 0, 0], ([1], [1.0]), {"flag": True, "source_id": "yes"}),
+                           Point(str(uuid.UUID(int=2)), [0, 1, 0, 0], ([2], [1.0]), {"flag": False, "source_id": "no"})])
+    query = np.asarray([1, 0, 0, 0], dtype=np.float32)
+    for value, expected in ((True, ["yes"]), (False, ["no"])):
+        flt = models.Filter(must=[models.FieldCondition(key="flag", match=models.MatchValue(value=value))])
+        assert [p.payload["source_id"] for p in store.query("flags", query, None, 5, flt, "dense")] == expected
