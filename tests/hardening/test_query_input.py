@@ -26,17 +26,6 @@ BAD_FILTERS = [
 ]
 
 
-@pytest.fixture
-def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HELIO_DATABASE_URL", pg_url)
-    monkeypatch.setenv("HELIO_S3_URL", bucket_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("HELIO_EMBEDDER", "static")
-    monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
-
-
 def test_cli_bad_filters_are_one_line_errors(cli_env, capsys):
     for item, reason in BAD_FILTERS:
         assert main(["search", "painel", "--domain", "products", "--filter", item]) == 2, item

@@ -68,22 +68,6 @@ def test_one_owner_reads_only_its_own_windows(kb):
     assert hits and {h.payload["owner_id"] for h in hits} == {owners[1]}
 
 
-@pytest.fixture
-def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("HELIO_DATABASE_URL", pg_url)
-    monkeypatch.setenv("HELIO_S3_URL", bucket_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("HELIO_EMBEDDER", "static")
-    monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "sec")
-    yield home
-    from helio_pipeline.lib.stores import close_embedded_stores
-
-    close_embedded_stores()
-
-
 def test_cli_refuses_a_list_of_owners(cli_env, clean_db, capsys):
     from helio_pipeline.cli import main
 
