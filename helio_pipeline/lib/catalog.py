@@ -14,7 +14,7 @@ import math
 import pandas as pd
 import sqlalchemy as sa
 
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso, read_csv_lines
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, csv_drops, iso
 from helio_pipeline.lib.specs import TECHNOLOGY_PT, canonical_specs, spec_payload
 
 PRODUCT_CSV_PREFIX = "catalog/products/"
@@ -63,48 +63,37 @@ def _spec_problem(kind: str, unreadable: list[str], product: str) -> str:
 def _read_product_drops(sources: Sources, known_skus: set[str], ex: Extraction) -> list[dict]:
     rows = []
     first_seen: dict[str, tuple[str, int]] = {}  # sku -> (object key, line) of the drop line that defines it
-    for obj in sources.objects.list(PRODUCT_CSV_PREFIX):
-        if not obj.key.endswith(".csv"):
+    for obj, line, row in csv_drops(sources, PRODUCT_CSV_PREFIX, PRODUCT_CSV_COLUMNS, ex):
+        sku = row["sku"]
+        if not sku:
+            ex.quarantined.append(Problem(obj.key, f"line {line}", "empty sku", json.dumps(row)))
             continue
-        count = 0
-        for item in read_csv_lines(sources.objects.get_bytes(obj.key), obj.key, PRODUCT_CSV_COLUMNS):
-            if isinstance(item, Problem):
-                ex.quarantined.append(item)
-                if item.location in ("line 1", "whole file"):
-                    ex.protected_ids.add(obj.key)  # keep what the file's last good version indexed
-                continue
-            line, row = item
-            sku = row["sku"]
-            if not sku:
-                ex.quarantined.append(Problem(obj.key, f"line {line}", "empty sku", json.dumps(row)))
-                continue
-            stock = row.get("stock") or "0"
-            specs = {k: v for k, v in row.items() if k not in _PRODUCT_KNOWN and v != ""}
-            problem = _stock_problem(stock) or _infinite_spec(specs)
-            if problem:
-                ex.quarantined.append(Problem(obj.key, f"line {line}", problem, json.dumps(row, ensure_ascii=False)))
-                continue
-            if sku in first_seen:
-                key, first = first_seen[sku]
-                where = f"line {first}" if key == obj.key else f"{key} line {first}"
-                ex.quarantined.append(Problem(obj.key, f"line {line}", f"duplicate sku {sku!r}: {where} already "
-                                              "defines it (the first line wins)", json.dumps(row, ensure_ascii=False)))
-                continue
-            if sku in known_skus:
-                continue  # the products table is the system of record for SKUs it holds
-            _, unreadable = canonical_specs(specs, row["category"])
-            if unreadable:  # the product is still indexed, without those specs, and that is said
-                ex.skipped.append(Problem(obj.key, f"line {line}", _spec_problem("column", unreadable, f"sku {sku}"),
-                                          json.dumps(row, ensure_ascii=False)))
-            rows.append({
-                "sku": sku, "name": row["name"], "manufacturer": row["manufacturer"],
-                "category": row["category"], "description": row.get("description", ""),
-                "specs": specs, "active": row.get("active", "true").lower() != "false",
-                "stock": int(stock), "updated_at": obj.last_modified, "source": obj.key,
-            })
-            first_seen[sku] = (obj.key, line)
-            count += 1
-        ex.rows_per_source[obj.key] = count
+        stock = row.get("stock") or "0"
+        specs = {k: v for k, v in row.items() if k not in _PRODUCT_KNOWN and v != ""}
+        problem = _stock_problem(stock) or _infinite_spec(specs)
+        if problem:
+            ex.quarantined.append(Problem(obj.key, f"line {line}", problem, json.dumps(row, ensure_ascii=False)))
+            continue
+        if sku in first_seen:
+            key, first = first_seen[sku]
+            where = f"line {first}" if key == obj.key else f"{key} line {first}"
+            ex.quarantined.append(Problem(obj.key, f"line {line}", f"duplicate sku {sku!r}: {where} already "
+                                          "defines it (the first line wins)", json.dumps(row, ensure_ascii=False)))
+            continue
+        if sku in known_skus:
+            continue  # the products table is the system of record for SKUs it holds
+        _, unreadable = canonical_specs(specs, row["category"])
+        if unreadable:  # the product is still indexed, without those specs, and that is said
+            ex.skipped.append(Problem(obj.key, f"line {line}", _spec_problem("column", unreadable, f"sku {sku}"),
+                                      json.dumps(row, ensure_ascii=False)))
+        rows.append({
+            "sku": sku, "name": row["name"], "manufacturer": row["manufacturer"],
+            "category": row["category"], "description": row.get("description", ""),
+            "specs": specs, "active": row.get("active", "true").lower() != "false",
+            "stock": int(stock), "updated_at": obj.last_modified, "source": obj.key,
+        })
+        first_seen[sku] = (obj.key, line)
+        ex.rows_per_source[obj.key] += 1
     return rows
 
 

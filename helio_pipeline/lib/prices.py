@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from helio_pipeline.lib.catalog import CATEGORY_PT, _num, _text, raw_specs, read_catalog
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso, read_csv_lines
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, csv_drops, iso
 from helio_pipeline.lib.specs import canonical_specs
 
 PRICE_CSV_PREFIX = "catalog/prices/"
@@ -69,46 +69,35 @@ def extract_prices(sources: Sources) -> Extraction:
         ex.quarantined.append(Problem("prices", f"id {row['id']}", f"price {row['price']} is not a finite number"))
     rows = table[~null & ~infinite].drop(columns=["id"]).to_dict("records")
     first_seen: dict[tuple, tuple[str, int, str]] = {}  # a CSV price's key -> (object key, line, price)
-    for obj in sources.objects.list(PRICE_CSV_PREFIX):
-        if not obj.key.endswith(".csv"):
+    for obj, line, row in csv_drops(sources, PRICE_CSV_PREFIX, PRICE_CSV_COLUMNS, ex):
+        problem = _validate_price_line(row, products_by_sku)
+        if problem and row["sku"] not in products_by_sku and unreadable_products:
+            ex.protected_ids.add(row["sku"])
+            ex.skipped.append(Problem(obj.key, f"line {line}", (
+                f"sku {row['sku']!r} is not in the readable catalog while {', '.join(unreadable_products)} "
+                "cannot be read; its indexed price document is kept unchanged"), json.dumps(row, ensure_ascii=False)))
             continue
-        count = 0
-        for item in read_csv_lines(sources.objects.get_bytes(obj.key), obj.key, PRICE_CSV_COLUMNS):
-            if isinstance(item, Problem):
-                ex.quarantined.append(item)
-                if item.location in ("line 1", "whole file"):
-                    ex.protected_ids.add(obj.key)
-                continue
-            line, row = item
-            problem = _validate_price_line(row, products_by_sku)
-            if problem and row["sku"] not in products_by_sku and unreadable_products:
-                ex.protected_ids.add(row["sku"])
-                ex.skipped.append(Problem(obj.key, f"line {line}", (
-                    f"sku {row['sku']!r} is not in the readable catalog while {', '.join(unreadable_products)} "
-                    "cannot be read; its indexed price document is kept unchanged"), json.dumps(row, ensure_ascii=False)))
-                continue
-            if problem:
-                ex.quarantined.append(Problem(obj.key, f"line {line}", problem, json.dumps(row, ensure_ascii=False)))
-                continue
-            key = (row["sku"], row["distributor"], row["tier"], row["valid_from"])
-            if key in first_seen:
-                first_key, first_line, first_price = first_seen[key]
-                where = f"line {first_line}" if first_key == obj.key else f"{first_key} line {first_line}"
-                ex.quarantined.append(Problem(obj.key, f"line {line}", (
-                    f"repeats {row['sku']} {row['distributor']} {row['tier']} from {row['valid_from']} of {where} "
-                    f"(price {first_price}) with price {row['price']}; the first line wins"),
-                    json.dumps(row, ensure_ascii=False)))
-                continue
-            first_seen[key] = (obj.key, line, row["price"])
-            rows.append({
-                "sku": row["sku"], "distributor": row["distributor"], "tier": row["tier"],
-                "price": Decimal(row["price"]), "currency": row["currency"] or "BRL",
-                "valid_from": date.fromisoformat(row["valid_from"]),
-                "valid_to": date.fromisoformat(row["valid_to"]) if row.get("valid_to") else None,
-                "updated_at": obj.last_modified, "source": obj.key,
-            })
-            count += 1
-        ex.rows_per_source[obj.key] = count
+        if problem:
+            ex.quarantined.append(Problem(obj.key, f"line {line}", problem, json.dumps(row, ensure_ascii=False)))
+            continue
+        key = (row["sku"], row["distributor"], row["tier"], row["valid_from"])
+        if key in first_seen:
+            first_key, first_line, first_price = first_seen[key]
+            where = f"line {first_line}" if first_key == obj.key else f"{first_key} line {first_line}"
+            ex.quarantined.append(Problem(obj.key, f"line {line}", (
+                f"repeats {row['sku']} {row['distributor']} {row['tier']} from {row['valid_from']} of {where} "
+                f"(price {first_price}) with price {row['price']}; the first line wins"),
+                json.dumps(row, ensure_ascii=False)))
+            continue
+        first_seen[key] = (obj.key, line, row["price"])
+        rows.append({
+            "sku": row["sku"], "distributor": row["distributor"], "tier": row["tier"],
+            "price": Decimal(row["price"]), "currency": row["currency"] or "BRL",
+            "valid_from": date.fromisoformat(row["valid_from"]),
+            "valid_to": date.fromisoformat(row["valid_to"]) if row.get("valid_to") else None,
+            "updated_at": obj.last_modified, "source": obj.key,
+        })
+        ex.rows_per_source[obj.key] += 1
     frame = pd.DataFrame(rows)
     if not frame.empty:
         for column in PRODUCT_ATTRIBUTES:

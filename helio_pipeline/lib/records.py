@@ -146,6 +146,24 @@ def _lone_surrogate(value, where: str = "") -> str | None:
     return None
 
 
+def csv_drops(sources: "Sources", prefix: str, required: list[str], ex: "Extraction"):
+    """The good lines of every CSV file under ``prefix``, as (object, line number, row). Bad
+    lines are quarantined; a file that cannot be read as a whole (a bad header, not UTF-8) is
+    also protected, so what its last good version indexed is kept. ``ex.rows_per_source`` of
+    each file starts at 0: callers add the rows they keep."""
+    for obj in sources.objects.list(prefix):
+        if not obj.key.endswith(".csv"):
+            continue
+        ex.rows_per_source[obj.key] = 0
+        for item in read_csv_lines(sources.objects.get_bytes(obj.key), obj.key, required):
+            if isinstance(item, Problem):
+                ex.quarantined.append(item)
+                if item.location in ("line 1", "whole file"):
+                    ex.protected_ids.add(obj.key)
+                continue
+            yield obj, item[0], item[1]
+
+
 def read_jsonl_lines(data: bytes, key: str) -> Iterator[tuple[int, dict] | Problem]:
     """Yield (line number, object) for good lines and a Problem for each bad one. Lines are
     split on "\\n" only (a U+2028 inside a JSON string is text, not a line break) and decoded
