@@ -16,7 +16,7 @@ import pandas as pd
 from helio_pipeline import vocabulary
 from helio_pipeline.lib import catalog, conversations, prices, rules
 from helio_pipeline.lib.chunking import CHUNKER_VERSION
-from helio_pipeline.lib.records import Chunk, Extraction, Sources
+from helio_pipeline.lib.records import Availability, Chunk, Extraction, Sources
 from helio_pipeline.lib.redaction import REDACTOR_VERSION
 from helio_pipeline.lib.specs import SPEC_INDEXES
 
@@ -47,6 +47,8 @@ class Domain:
     # when one of these is present ("preço do inversor": prices, not products); lib/routing.py
     cues: tuple[str, ...] = ()
     refines: tuple[str, ...] = ()
+    # how search keeps only what is available now (``available_only``); None: not offered
+    availability: Availability | None = None
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -75,6 +77,10 @@ DOMAINS: dict[str, Domain] = {
             vocabulary=vocabulary.PRODUCTS_PT,
             maker_field="manufacturer",
             cues=vocabulary.PRODUCT_CUES,
+            availability=Availability(
+                live_sql="SELECT sku, active AND stock > 0 FROM products WHERE sku = ANY(:ids)",
+                indexed=lambda payload: bool(payload.get("active")) and (payload.get("stock") or 0) > 0,
+            ),
         ),
         Domain(
             name="prices",

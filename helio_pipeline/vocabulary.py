@@ -34,6 +34,8 @@ Plausible limits (CEC modules go from 10 W to 510 W, inverters from 175 W to 3.2
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from helio_pipeline.lib.understanding import FieldRule, Term, Unit, Vocabulary
 
 MONOFASICO = (120, 127, 220, 230, 240, 277)
@@ -181,26 +183,15 @@ ORDER_TERMS = {phrase: Term("order", "price") for phrase in (
 # Prices documents are per SKU with B1/B3 prices by distributor and the product's specs (power,
 # technology, voltage, maker): the products vocabulary plus tiers and "the cheapest". A bare
 # "até 5 mil" is money here ("default_unit"), never in products.
-PRICES_PT = Vocabulary(
+PRICES_PT = replace(
+    PRODUCTS_PT,
     name="prices-pt",
     fields={**PRODUCTS_PT.fields, "tier": FieldRule(kind="equals", hard=True),
             "order": FieldRule(kind="equals", hard=True)},
-    units={**POWER_UNITS, **ELECTRICAL_UNITS, **PRICE_UNITS},
-    prefix_units={"R$": _BRL},
-    multipliers=MULTIPLIERS,
     terms={**PRODUCT_TERMS, **ORDER_TERMS, "B1": Term("tier", "B1"), "B3": Term("tier", "B3")},
-    bounds_before=BOUNDS_BEFORE,
-    bounds_after=BOUNDS_AFTER,
-    ranges=RANGES,
-    qualifiers=QUALIFIERS,
-    connectors=CONNECTORS,
-    stopwords=STOPWORDS,
-    suffix_rules=SUFFIX_RULES,
+    availability=(),  # price documents carry no stock
     default_unit="reais",
 )
-
-# domain name -> its question vocabulary (the registry can pick these up as a Domain field)
-VOCABULARIES: dict[str, Vocabulary] = {"products": PRODUCTS_PT, "prices": PRICES_PT}
 
 
 # --- routing: words that say which knowledge base a question is for (lib/routing.py) -----
@@ -211,8 +202,8 @@ PRODUCT_CUES = (
     "potência", "tensão", "corrente", "mppt", "em estoque", "pronta entrega", "disponível",
 )
 PRICE_CUES = (
-    "preço", "custa", "custo", "valor", "quanto custa", "quanto sai", "quanto fica", "quanto é", "R$", "reais", "tabela de preço", "B1", "B3", "distribuidor",
-    "barato", "mais barato", "caro", "orçamento",
+    "preço", "custa", "custo", "valor", "quanto custa", "quanto sai", "quanto fica", "quanto é", "R$", "reais",
+    "tabela de preço", "B1", "B3", "distribuidor", "barato", "mais barato", "caro", "orçamento",
 )
 RULE_CUES = (
     "prazo", "entrega", "frete", "envio", "transporte", "transportadora", "garantia", "devolução", "devolver",

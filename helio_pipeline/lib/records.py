@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -220,6 +220,16 @@ class Sources:
     # whatever they return, so pushing the shard down is an optimisation, never required)
     shard: object = None     # helio_pipeline.lib.sharding.Shard
 
+
+
+@dataclass(frozen=True)
+class Availability:
+    """How a domain answers ``available_only``: ``live_sql`` returns (source id, available now)
+    for the ids in ``:ids`` from the source database; ``indexed`` judges a hit from its payload
+    when its source row is not in that table (a CSV-only product) or the database is down."""
+
+    live_sql: str
+    indexed: Callable[[dict], bool]
 
 CHUNK_COLUMNS = ["source_id", "chunk_no", "text", "source", "updated_at", "fields", "embed_text"]
 

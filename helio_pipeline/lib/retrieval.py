@@ -14,8 +14,8 @@
 - Nothing leaves the KB with personal data in it: hits of a domain that redacts, and the
   recent messages ``memory`` reads from the source table, are redacted at read time
   (``redact_output``; off only when the operator turned redaction off).
-- Products can be restricted to what is available now (``available_only``): active and in
-  stock per PostgreSQL at query time.
+- A domain that declares ``availability`` (products) can be restricted to what is available
+  now (``available_only``): active and in stock per PostgreSQL at query time.
 - The query embedder follows the configuration recorded on the collection, so search keeps
   answering from the old collection while a rebuild with a new model runs. Query
   embeddings are kept in an LRU cache.
@@ -185,9 +185,9 @@ class KnowledgeBase:
                 understood = spec is not None and bool(spec.conditions or spec.targets or spec.order)
                 if understood:
                     response.interpreted[domain.name] = spec.interpreted
-                if available_only and domain.name == "products":  # checked live: filters, then availability
+                if available_only and domain.availability:  # checked live: filters, then availability
                     hard = combine(query_filter, spec.conditions) if understood else query_filter
-                    hits = self._available_products(alias, dense, sparse, top_k, hard, mode, response)
+                    hits = self._available(domain, alias, dense, sparse, top_k, hard, mode, response)
                     hits = spec.rank(hits) if understood else hits
                 elif understood:
                     hits = self._hits_by_spec(domain, alias, dense, sparse, top_k, query_filter, mode, spec, response)
@@ -248,19 +248,20 @@ class KnowledgeBase:
                             _similarity(dense, p.vector)))
         return hits
 
-    def _available_products(self, alias, dense, sparse, top_k, query_filter, mode, response) -> list[Hit]:
-        """Over-fetch candidates and keep those active and in stock right now, in relevance order."""
+    def _available(self, domain: Domain, alias, dense, sparse, top_k, query_filter, mode, response) -> list[Hit]:
+        """Over-fetch candidates and keep those available right now (the domain's
+        ``availability``: active and in stock, for products), in relevance order."""
         limit = top_k * 4
         while True:
-            candidates = self._hits(DOMAINS["products"], alias, dense, sparse, limit, query_filter, mode)
-            live = self._live_availability([h.source_id for h in candidates])
+            candidates = self._hits(domain, alias, dense, sparse, limit, query_filter, mode)
+            live = self._live_availability(domain.availability.live_sql, [h.source_id for h in candidates])
             kept = []
             for hit in candidates:
                 status = live.get(hit.source_id) if live is not None else None
                 if status is not None:
                     available, source = status, "live"
-                else:  # not in the products table (a CSV-only SKU), or the database is down
-                    available = bool(hit.payload.get("active")) and (hit.payload.get("stock") or 0) > 0
+                else:  # not in the source table (a CSV-only SKU), or the database is down
+                    available = domain.availability.indexed(hit.payload)
                     source = "unverified" if live is None else "indexed"
                 if available:
                     hit.payload = {**hit.payload, "availability": source}
@@ -271,16 +272,15 @@ class KnowledgeBase:
                 return kept[:top_k]
             limit *= 4
 
-    def _live_availability(self, skus: list[str]) -> dict[str, bool] | None:
-        if self.engine is None or not skus:
+    def _live_availability(self, sql: str, ids: list[str]) -> dict[str, bool] | None:
+        if self.engine is None or not ids:
             return {} if self.engine is not None else None
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(sa.text("SELECT sku, active AND stock > 0 FROM products WHERE sku = ANY(:skus)"),
-                                    {"skus": skus}).all()
+                rows = conn.execute(sa.text(sql), {"ids": ids}).all()
         except sa.exc.OperationalError:
             return None
-        return {sku: bool(ok) for sku, ok in rows}
+        return {source_id: bool(ok) for source_id, ok in rows}
 
     # --- conversation memory -----------------------------------------------------------
     def memory(self, owner_id: str, correlation_id: str, query: str, recent: int = 20, k: int = 5) -> list[dict]:

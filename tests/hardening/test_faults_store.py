@@ -503,29 +503,34 @@ def test_read_only_copies_are_removed_on_close_on_failure_and_after_a_killed_pro
 
 
 def test_a_slow_private_copy_does_not_hold_up_searches_of_other_collections(tmp_path, monkeypatch):
+    """kb__a's copy is held until kb__b has answered: with a global lock kb__b would wait
+    for kb__a instead, and the order of events would be the other way round."""
     root = tmp_path / "store"
     vectors = _two_collections(root)
     store = _read_only_open(monkeypatch, root, tmp_path / "scratch")
-    real_copy, release = store_edge._copy_sparse, threading.Event()
+    real_copy, b_answered, events = store_edge._copy_sparse, threading.Event(), []
 
-    def slow_for_a(src, dst):
+    def held_for_a(src, dst):
         if "/kb__a/" in str(src):
-            release.wait(60)
+            b_answered.wait(120)  # a safety bound for a regression, not a measured time
+            events.append("kb__a copied")
         real_copy(src, dst)
-    monkeypatch.setattr(store_edge, "_copy_sparse", slow_for_a)
+    monkeypatch.setattr(store_edge, "_copy_sparse", held_for_a)
+
+    def search_b():
+        events.append(("kb__b answered", bool(store.query("kb__b", vectors[0], None, 3, mode="dense"))))
+        b_answered.set()
     loading_a = threading.Thread(target=store.query, args=("kb__a", vectors[0], None, 3), kwargs={"mode": "dense"})
     loading_a.start()
+    other = threading.Thread(target=search_b)
     try:
-        answered = []
-        other = threading.Thread(target=lambda: answered.append(
-            store.query("kb__b", vectors[0], None, 3, mode="dense")))
         other.start()
-        other.join(30)
-        assert answered and answered[0]     # kb__b loaded and answered while kb__a was still being copied
-        assert loading_a.is_alive()
+        other.join()
+        loading_a.join()
+        assert events[0] == ("kb__b answered", True)   # kb__b loaded and answered while kb__a was held
+        assert "kb__a copied" in events[1:]
     finally:
-        release.set()
-        loading_a.join(60)
+        b_answered.set()
         store.close()
 
 
