@@ -8,7 +8,6 @@ ARG INSTANCE=dagster_home/dagster.postgres.yaml
 WORKDIR /opt/dagster/app
 COPY pyproject.toml README.md ./
 COPY helio_pipeline ./helio_pipeline
-COPY sql ./sql
 COPY deploy ./deploy
 RUN pip install --no-cache-dir -e ".${EXTRAS:+[$EXTRAS]}"
 COPY ${INSTANCE} /opt/dagster/dagster_home/dagster.yaml

@@ -17,10 +17,16 @@ def isolated_home(embedder: str = "local", keep: str | None = None):
     home = Path(keep or tempfile.mkdtemp(prefix="helio-bench-"))
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["HELIO_EMBEDDER"] = embedder
+    from helio_pipeline import settings
     from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(home / "postgres", fast=True)
-    server.start()
+    server = EmbeddedPostgres(home / "postgres", fast=True, pg_bin=settings.load().pg_bin)
+    from helio_pipeline.lib.db import make_engine
+    from helio_pipeline.schema import migrate
+
+    engine = make_engine(server.start())
+    migrate(engine, demo=True)  # `helio db migrate --demo`: runs only check the schema
+    engine.dispose()
     try:
         yield home
     finally:
@@ -40,16 +46,8 @@ class Stopwatch:
 
 def run_refresh(resources=None):
     """Materialize every asset in-process; returns (result, {domain: index metadata})."""
-    import dagster as dg
-
     from helio_pipeline.definitions import build_definitions
+    from helio_pipeline.jobs import index_metadata, materialize_in_process
 
-    defs = build_definitions(resources)
-    result = defs.resolve_job_def("kb_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral())
-    meta = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        name = mat.asset_key.to_user_string()
-        if name.endswith("_index"):
-            meta[name[: -len("_index")]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-    return result, meta
+    result = materialize_in_process(build_definitions(resources))
+    return result, index_metadata(result)

@@ -234,7 +234,7 @@ def _reset(env: Env) -> None:
     for prefix in ("catalog/", "rules/", "conversations/"):
         for obj in env.objects.list(prefix):
             env.objects.delete(obj.key)
-    from helio_pipeline.lib.stores import close_embedded_stores
+    from helio_pipeline.vectorstore import close_embedded_stores
 
     close_embedded_stores()
     env.resources["qdrant"]._store = None
@@ -245,16 +245,16 @@ def run_case(env: Env, case: Case) -> Outcome:
     import dagster as dg
 
     from helio_pipeline.definitions import build_definitions
+    from helio_pipeline.jobs import materialize_in_process
 
     _reset(env)
     baseline(env, case.domain)
     case.inject(env)
-    job = build_definitions(env.resources, shards={}).resolve_job_def("kb_refresh")
-    selection = [dg.AssetKey(f"{case.domain}_{stage}") for stage in ("extract", "chunks", "index")]
+    defs = build_definitions(env.resources, shards={})
     (env.home / "dagster").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(env.home / "dagster")) as instance:
         try:
-            result = job.execute_in_process(instance=instance, asset_selection=selection, raise_on_error=False)
+            result = materialize_in_process(defs, instance, [case.domain], raise_on_error=False)
         except Exception as exc:  # noqa: BLE001 - the matrix records it
             return Outcome(case.name, "CRASH", detail=f"{type(exc).__name__}: {exc}"[:200])
         failures = [e.step_failure_data.error for e in result.get_step_failure_events()]
@@ -290,12 +290,12 @@ def run_query_cases(env: Env) -> list[Outcome]:
     import dagster as dg
 
     from helio_pipeline.definitions import build_definitions
+    from helio_pipeline.jobs import materialize_in_process
 
-    job = build_definitions(env.resources, shards={}).resolve_job_def("kb_refresh")
+    defs = build_definitions(env.resources, shards={})
     (env.home / "dagster").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(env.home / "dagster")) as instance:
-        job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=[
-            dg.AssetKey(f"{d}_{s}") for d in ("products", "conversations") for s in ("extract", "chunks", "index")])
+        materialize_in_process(defs, instance, ["products", "conversations"], raise_on_error=False)
     env.resources["knowledge_base"]._kb = None
     kb = env.resources["knowledge_base"].knowledge_base()
     outcomes = []
@@ -363,10 +363,12 @@ def run_http_cases(env: Env) -> list[Outcome]:
 
 def build_env(pg_url: str, s3_endpoint: str, home: Path) -> Env:
     from helio_pipeline.defs.resources import (
-        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
+        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, QdrantResource, SourceDatabase,
     )
-    from helio_pipeline.lib.db import apply_schema, make_engine
+    from helio_pipeline.defs.io_managers import ParquetIOManager
+    from helio_pipeline.lib.db import make_engine
     from helio_pipeline.lib.objectstore import S3ObjectStore
+    from helio_pipeline.schema import migrate
 
     bucket = f"matrix-{uuid.uuid4().hex[:8]}"
     S3ObjectStore(bucket, endpoint_url=s3_endpoint).ensure_bucket()
@@ -382,7 +384,7 @@ def build_env(pg_url: str, s3_endpoint: str, home: Path) -> Env:
         "parquet_io_manager": ParquetIOManager(base_dir=str(home / "snapshots")),
     }
     engine = make_engine(pg_url)
-    apply_schema(engine)
+    migrate(engine, demo=True)
     return Env(engine, resources["objects"].store(), resources, home)
 
 
@@ -415,7 +417,9 @@ def main() -> int:
     logging.getLogger("dagster").setLevel(logging.ERROR)
     os.environ.update(AWS_ACCESS_KEY_ID="matrix", AWS_SECRET_ACCESS_KEY="matrix", AWS_DEFAULT_REGION="us-east-1")
     home = Path(tempfile.mkdtemp(prefix="helio-matrix-"))
-    server = EmbeddedPostgres(home / "postgres", fast=True)
+    from helio_pipeline import settings
+
+    server = EmbeddedPostgres(home / "postgres", fast=True, pg_bin=settings.load().pg_bin)
     s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     s3.start()
     try:
@@ -426,7 +430,7 @@ def main() -> int:
         return 0 if not (t["valid rows lost"] or t["tenant leaks"] or t["personal data leaked"]
                          or t.get("CRASH") or t.get("BAD INDEXED") or t.get("WRONG")) else 1
     finally:
-        from helio_pipeline.lib.stores import close_embedded_stores
+        from helio_pipeline.vectorstore import close_embedded_stores
 
         close_embedded_stores()
         s3.stop()

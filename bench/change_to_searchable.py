@@ -53,12 +53,12 @@ def main() -> None:
 
         from helio_pipeline.cli import _run_job, _runtime
         from helio_pipeline.demo.seed import seed
-        from helio_pipeline.lib.stores import close_embedded_stores
+        from helio_pipeline.vectorstore import close_embedded_stores
 
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-        resources = _runtime()
-        engine = resources["database"].engine()
-        seed(engine, resources["objects"].store(), products=args.products, conversations=40)
+        runtime = _runtime()
+        engine = runtime.engine(check_schema=False)  # seed applies the migrations itself
+        seed(engine, runtime.objects(), products=args.products, conversations=40)
         assert _run_job("kb_refresh").success
         close_embedded_stores()  # the runs dagster dev launches must be able to open the store
         sku = engine.connect().execute(sa.text("SELECT sku FROM products ORDER BY id LIMIT 1")).scalar()
@@ -89,7 +89,7 @@ def main() -> None:
                         break
                     if records[0].dagster_run.is_finished:
                         raise RuntimeError(f"the sensor run failed: {records[0].dagster_run.run_id}")
-                kb = _runtime()["knowledge_base"].knowledge_base()
+                kb = _runtime().knowledge_base()
                 hit = kb.search(marker, domains=["products"], top_k=1, mode="sparse")
                 close_embedded_stores()
                 found = time.time()

@@ -46,7 +46,9 @@ def main() -> None:
         assert result.success, "the refresh failed"
 
         texts = []
-        for domain in ("products", "prices", "rules", "conversations"):
+        from helio_pipeline.domains import DOMAINS
+
+        for domain in DOMAINS:
             frame = pd.read_parquet(home / "snapshots" / f"{domain}_chunks.parquet")
             # what the pipeline embeds: the vector text where a chunk has one, else its text
             texts += [e if isinstance(e, str) else t for t, e in zip(frame["text"], frame["embed_text"])]

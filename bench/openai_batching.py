@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def chunk_texts(n: int) -> list[str]:
     from helio_pipeline.demo.catalog_data import load_catalog
-    from helio_pipeline.lib.catalog import render_product
+    from helio_pipeline.domains.products import render_product
 
     rows = load_catalog(n)
     if len(rows) < n:

@@ -145,22 +145,22 @@ def main() -> int:
     args = parser.parse_args()
     if args.home:
         os.environ["DAGSTER_HOME"] = str(Path(args.home).resolve())
-        from helio_pipeline.cli import _runtime
+        from helio_pipeline.runtime import Runtime
 
-        kb = _runtime()["knowledge_base"].knowledge_base()
-        report_all(kb)
+        with Runtime.from_settings() as runtime:
+            report_all(runtime.knowledge_base())
         return 0
     from bench._common import isolated_home, run_refresh
 
     with isolated_home(args.embedder):
-        from helio_pipeline.cli import _runtime
         from helio_pipeline.demo.seed import seed
+        from helio_pipeline.runtime import Runtime
 
-        resources = _runtime()
-        seed(resources["database"].engine(), resources["objects"].store(),
-             products=args.products if args.products == "all" else int(args.products))
-        run_refresh()
-        report_all(resources["knowledge_base"].knowledge_base())
+        with Runtime.from_settings() as runtime:
+            seed(runtime.engine(check_schema=False), runtime.objects(),
+                 products=args.products if args.products == "all" else int(args.products))
+            run_refresh()
+            report_all(runtime.knowledge_base())
     return 0
 
 

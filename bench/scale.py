@@ -212,7 +212,9 @@ def main() -> None:
                       f"run process peak RSS {peak:.0f} MB (anonymous {anon:.0f} MB)")
 
         texts = []
-        for domain in ("products", "prices", "rules", "conversations"):
+        from helio_pipeline.domains import DOMAINS
+
+        for domain in DOMAINS:
             folder = home / "snapshots"
             paths = sorted((folder / f"{domain}_chunks").glob("*.parquet")) or [folder / f"{domain}_chunks.parquet"]
             for path in paths:

@@ -86,23 +86,22 @@ def _csv_rows(objects, prefix: str) -> list[dict]:
 
 
 def seed_and_index(products: int | str) -> None:
-    import dagster as dg
-
-    from helio_pipeline.cli import _runtime
     from helio_pipeline.definitions import build_definitions
     from helio_pipeline.demo.catalog_data import load_catalog
     from helio_pipeline.demo.seed import seed_prices, seed_products
+    from helio_pipeline.jobs import materialize_in_process
+    from helio_pipeline.runtime import Runtime
+    from helio_pipeline.schema import migrate
 
-    resources = _runtime()
-    engine, objects = resources["database"].engine(), resources["objects"].store()
-    if hasattr(objects, "ensure_bucket"):
-        objects.ensure_bucket()
-    catalog = load_catalog(products)
-    seed_products(engine, objects, catalog)
-    seed_prices(engine, objects, catalog)
-    selection = [dg.AssetKey(f"{d}_{stage}") for d in DOMAINS for stage in ("extract", "chunks", "index")]
-    result = build_definitions().resolve_job_def("kb_refresh").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=selection, raise_on_error=False)
+    with Runtime.from_settings() as runtime:
+        engine, objects = runtime.engine(check_schema=False), runtime.objects()
+        migrate(engine, demo=True)  # the demo's source tables, as `helio db migrate --demo`
+        if hasattr(objects, "ensure_bucket"):
+            objects.ensure_bucket()
+        catalog = load_catalog(products)
+        seed_products(engine, objects, catalog)
+        seed_prices(engine, objects, catalog)
+    result = materialize_in_process(build_definitions(), domains=DOMAINS, raise_on_error=False)
     if not result.success:
         raise SystemExit("indexing products and prices failed")
 

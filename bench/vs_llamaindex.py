@@ -174,10 +174,10 @@ def main() -> None:
     from helio_pipeline.definitions import build_resources
     from helio_pipeline.demo.catalog_data import load_catalog
     from helio_pipeline.domains import DOMAINS
-    from helio_pipeline.lib.catalog import chunk_products
+    from helio_pipeline.domains.products import chunk_products
     from helio_pipeline.lib.embedding import LocalE5Embedder, StaticEmbedder
     from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
-    from helio_pipeline.lib.store import VectorStore
+    from helio_pipeline.vectorstore.qdrant import QdrantStore
     from helio_pipeline.lib.sync import IndexConfig, sync_collection
 
     catalog = load_catalog(args.products if args.products == "all" else int(args.products))
@@ -190,7 +190,7 @@ def main() -> None:
     ours, theirs = [], {s: [] for s in STRATEGIES}
 
     with isolated_home(args.embedder) as home, tempfile.TemporaryDirectory(prefix="helio-llamaindex-") as state:
-        store = VectorStore.open(path=home / "qdrant-bench")
+        store = QdrantStore.open(path=home / "qdrant-bench")
         model = StaticEmbedder() if args.embedder == "static" else LocalE5Embedder()
         model.embed_documents(["aquecimento"])  # load the model before timing
         cached = CachedEmbedder(model, EmbeddingCache(build_resources()["database"].engine()))

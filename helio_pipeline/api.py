@@ -36,6 +36,7 @@ from helio_pipeline.lib.apikeys import (
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable
 from helio_pipeline.lib.filters import QueryError, parse_filter_args
 from helio_pipeline.lib.retrieval import MAX_QUERY_CHARS, MAX_TOP_K, KnowledgeBase
+from helio_pipeline.runtime import Runtime
 
 DomainName = Literal[tuple(DOMAINS)]
 TENANT_FIELDS = {name: d.tenant_field for name, d in DOMAINS.items()}
@@ -231,3 +232,21 @@ def create_app(kb: KnowledgeBase, keys: KeyRing | None = None) -> FastAPI:
         return MemoryOut(items=items, total_time_ms=round((time.perf_counter() - started) * 1000, 3))
 
     return app
+
+
+def app_for(runtime: Runtime, keys: KeyRing | None) -> FastAPI:
+    """The API over the runtime's KnowledgeBase (built now: a store that cannot be opened
+    fails before the server listens); the runtime is closed when the server stops."""
+    app = create_app(runtime.knowledge_base(), keys)
+    app.router.add_event_handler("shutdown", runtime.close)
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """For ``uvicorn --factory helio_pipeline.api:app_from_settings``: the API as the
+    environment configures it (``helio serve`` also refuses a public bind without keys)."""
+    from helio_pipeline import settings
+    from helio_pipeline.lib.apikeys import load_keys
+
+    config = settings.load()
+    return app_for(Runtime.from_settings(config), load_keys(config.api_keys_file, config.api_keys))

@@ -2,6 +2,7 @@
 
     helio demo                  embedded Postgres + seed + index all four KBs + sample questions
     helio seed [--products N]   load the demo data (idempotent)
+    helio db migrate|status     apply pending schema migrations (runs never do) or list them
     helio refresh               materialize every asset (the nightly job, now)
                                 [--allow-mass-delete DOMAIN|all: past the mass-delete guard]
     helio runs [release RUN_ID] runs holding the KB pool slots; free one whose process is gone
@@ -36,42 +37,16 @@ SAMPLE_QUESTIONS = (
 
 
 def _runtime():
-    """Resources as the code location builds them from the environment, with their EnvVars
-    resolved (outside a run, Dagster does not resolve them for us)."""
+    """The parts this command needs (database, object store, vector store, embedder,
+    KnowledgeBase), built lazily from the settings, checked first. The CLI runs jobs in its
+    own process: an embedded store held by another process fails at once, naming the holder."""
     settings.dagster_home()
-    from helio_pipeline.definitions import build_resources
+    from helio_pipeline.runtime import Runtime
 
-    from helio_pipeline.defs.resources import KnowledgeBaseResource
-
-    # the CLI runs jobs in its own process: a store held by another process fails at once
-    resolved = {name: _initialized(resource)
-                for name, resource in build_resources(wait_for_store=False).items()
-                if name in ("database", "objects", "qdrant", "embedder")}
-    resolved["knowledge_base"] = KnowledgeBaseResource(qdrant=resolved["qdrant"], embedder=resolved["embedder"],
-                                                       database=resolved["database"])
-    return resolved
+    return Runtime.from_settings(settings.load())
 
 
-_RESOURCE_INSTANCE = []
-
-
-def _initialized(resource):
-    """``resource.process_config_and_initialize()``, on one instance kept for the process: the
-    throwaway instance Dagster would make for each call is garbage-collected mid-run, and its
-    in-memory SQLite then logs "Cannot operate on a closed database" tracebacks."""
-    import dagster as dg
-    from dagster._config.post_process import post_process_config
-
-    if not _RESOURCE_INSTANCE:
-        _RESOURCE_INSTANCE.append(dg.DagsterInstance.ephemeral())
-    config = post_process_config(resource._config_schema.config_type, resource._convert_to_config_dictionary())
-    if not config.success:
-        raise dg.DagsterInvalidConfigError("Errors while initializing resource", config.errors, config)
-    context = dg.build_init_resource_context(config=config.value, instance=_RESOURCE_INSTANCE[0])
-    return resource.from_resource_context(context, nested_resources=resource.nested_resources)
-
-
-def _run_job(job_name: str, run_config: dict | None = None, asset_selection: list[str] | None = None,
+def _run_job(job_name: str, run_config: dict | None = None, domains: list[str] | None = None,
              partition_key: str | None = None):
     """Run a job in this process. First, a run killed earlier (SIGKILL) that still holds a pool
     slot this run needs is failed and its slot freed; a live run holding one is named, with how
@@ -84,19 +59,21 @@ def _run_job(job_name: str, run_config: dict | None = None, asset_selection: lis
 
     from helio_pipeline.definitions import build_definitions
     from helio_pipeline.defs import runs
+    from helio_pipeline.jobs import materialize_in_process, refresh_selection
 
     instance = dg.DagsterInstance.get()  # the same DAGSTER_HOME that `dagster dev` shows
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
-    job = build_definitions().resolve_job_def(job_name)  # from the environment as it is now
-    selection = [dg.AssetKey(key) for key in asset_selection] if asset_selection else None
+    defs = build_definitions()  # from the environment as it is now
+    job = defs.resolve_job_def(job_name)
+    selection = refresh_selection(domains)
     runs.wait_for_pools(instance, runs.job_pools(job, selection), settings.store_wait_seconds(),
                         say=lambda line: print(f"      {line}", flush=True))
     run_id = make_new_run_id()
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with runs.InterruptWatchdog() as watchdog:
-            result = job.execute_in_process(instance=instance, run_config=config, raise_on_error=False,
-                                            asset_selection=selection, partition_key=partition_key,
+            result = materialize_in_process(defs, instance, domains, config, job=job_name,
+                                            partition_key=partition_key, raise_on_error=False,
                                             run_id=run_id, tags=runs.process_tags())
     finally:
         # Dagster leaves SIGTERM on SIGINT's handler, which is "ignore" under nohup or `&`
@@ -117,25 +94,23 @@ def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = fro
     A successful refresh of every domain covers every catalog change logged before it began:
     those change-log rows are dropped, so the change sensor does not re-sync them again."""
     from helio_pipeline.domains import DOMAINS
+    from helio_pipeline.jobs import REFRESH_JOB, index_run_config
     from helio_pipeline.lib.changes import last_change_id, prune_changes
     from helio_pipeline.lib.sharding import shard_keys
 
     shards = settings.shard_counts()
     everything = not domains
-    engine = _runtime()["database"].engine()
+    engine = _runtime().engine()
     covered = last_change_id(engine)
     domains = domains or sorted(DOMAINS)
     unsharded = [d for d in domains if shards.get(d, 1) == 1]
 
     def index_config(names: list[str]) -> dict | None:
-        allowed = {f"{d}_index": {"config": {"allow_mass_delete": True}} for d in names if d in allow_mass_delete}
-        return {"ops": allowed} if allowed else None
+        return index_run_config([d for d in names if d in allow_mass_delete], {"allow_mass_delete": True})
 
     results = []
     if unsharded:
-        results.append(_run_job("kb_refresh", index_config(unsharded),
-                                asset_selection=[f"{d}_{stage}" for d in unsharded
-                                                 for stage in ("extract", "chunks", "index")]))
+        results.append(_run_job(REFRESH_JOB, index_config(unsharded), domains=unsharded))
     for domain in domains:
         for key in shard_keys(shards[domain]) if shards.get(domain, 1) > 1 else []:
             print(f"      {domain} {key} ...")
@@ -178,9 +153,10 @@ def _print_hits(hits, as_json: bool) -> None:
 def cmd_seed(args) -> int:
     from helio_pipeline.demo.seed import seed
 
-    resources = _runtime()
-    counts = seed(resources["database"].engine(), resources["objects"].store(), products=args.products,
-                  conversations=args.conversations)
+    runtime = _runtime()
+    # seed creates the demo's source tables and applies the migrations itself
+    counts = seed(runtime.engine(check_schema=False), runtime.objects(),
+                  products=args.products, conversations=args.conversations)
     print(json.dumps(counts, indent=2))
     return 0
 
@@ -229,14 +205,19 @@ def cmd_demo(args) -> int:
 
     started = time.perf_counter()
     print(f"DAGSTER_HOME={settings.dagster_home()}")
-    resources = _runtime()
-    print("[1/4] PostgreSQL: " + ("embedded server under dagster_home/postgres" if not resources["database"].url
+    runtime = _runtime()
+    config = runtime.settings
+    print("[1/4] PostgreSQL: " + ("embedded server under dagster_home/postgres" if config.database_url is None
                                   else "HELIO_DATABASE_URL"))
-    engine = resources["database"].engine()
-    print(f"[2/4] seeding demo data into PostgreSQL and {resources['objects'].url} ...")
-    counts = seed(engine, resources["objects"].store(), products=args.products)
+    engine = runtime.engine(check_schema=False)
+    from helio_pipeline.schema import migrate
+
+    applied = migrate(engine, demo=True)  # what `helio db migrate --demo` does
+    print("      schema: " + (f"applied {', '.join(applied)}" if applied else "current"))
+    print(f"[2/4] seeding demo data into PostgreSQL and {config.object_store_url} ...")
+    counts = seed(engine, runtime.objects(), products=args.products)
     print("      " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    print(f"[3/4] materializing every asset with the '{resources['embedder'].kind}' embedder "
+    print(f"[3/4] materializing every asset with the '{config.embedder}' embedder "
           "(progress below; runs show up in `dagster dev`) ...")
     results = _refresh()
     for result in results:
@@ -245,7 +226,7 @@ def cmd_demo(args) -> int:
         print("\nThe run failed; see the errors above.", file=sys.stderr)
         return 1
     print("[4/4] sample questions:")
-    kb = resources["knowledge_base"].knowledge_base()
+    kb = runtime.knowledge_base()
     for question in SAMPLE_QUESTIONS:
         print(f"\n? {question}")
         _print_hits(kb.search(question, top_k=3), as_json=False)
@@ -253,11 +234,27 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_db(args) -> int:
+    """``helio db migrate``: apply pending schema migrations; ``helio db status``: list them."""
+    from helio_pipeline.lib.db import safe_url
+    from helio_pipeline.schema import migrate, status
+
+    engine = _runtime().engine(check_schema=False)
+    print(f"PostgreSQL at {safe_url(engine.url)}")
+    if args.action == "migrate":
+        applied = migrate(engine, demo=args.demo)
+        print("applied: " + ", ".join(applied) if applied else "schema is current: nothing to apply")
+    states = status(engine, demo=getattr(args, "demo", False))
+    if args.action == "status" or any(s.state == "waiting" for s in states):
+        for state in states:
+            print(f"  {state.line}")
+    return 0 if all(s.state in ("applied", "waiting", "unknown") for s in states) else 1
+
+
 def cmd_search(args) -> int:
     from helio_pipeline.lib.filters import parse_filter_args
 
-    resources = _runtime()
-    kb = resources["knowledge_base"].knowledge_base()
+    kb = _runtime().knowledge_base()
     filters = parse_filter_args(args.filter)
     if args.owner:
         filters["owner_id"] = args.owner
@@ -273,9 +270,9 @@ def cmd_search(args) -> int:
 
 
 def cmd_memory(args) -> int:
-    resources = _runtime()
-    resources["database"].engine()  # memory reads PostgreSQL: unreachable is said as such, with its endpoint
-    kb = resources["knowledge_base"].knowledge_base()
+    runtime = _runtime()
+    runtime.engine()  # memory reads PostgreSQL: unreachable is said as such, with its endpoint
+    kb = runtime.knowledge_base()
     items = kb.memory(args.owner, args.conversation, args.query, recent=args.recent, k=args.k)
     print(json.dumps(items, ensure_ascii=False, indent=2, default=str))
     return 0
@@ -284,23 +281,26 @@ def cmd_memory(args) -> int:
 def cmd_serve(args) -> int:
     from helio_pipeline.lib.apikeys import is_loopback, load_keys
 
-    keys = load_keys()  # before anything starts: a bad keys file or a public bind fails at once
+    runtime = _runtime()
+    config = runtime.settings
+    # before anything starts: a bad keys file or a public bind fails at once
+    keys = load_keys(config.api_keys_file, config.api_keys)
     if keys is None and not is_loopback(args.host):
         raise HelioError(f"refusing to serve on {args.host} without API keys: anyone who reaches the port could "
                          "read every owner's conversations. Create a key (helio apikey create) and set "
                          "HELIO_API_KEYS_FILE, or bind 127.0.0.1")
     import uvicorn
 
-    from helio_pipeline.api import create_app
+    from helio_pipeline.api import app_for
 
-    kb = _runtime()["knowledge_base"].knowledge_base()
+    app = app_for(runtime, keys)
     if keys is None:
         print(f"helio serve: no API keys configured, authentication is off (local development on {args.host} only)",
               file=sys.stderr)
     else:
         print(f"helio serve: {len(keys.keys)} API key(s) from {keys.source}", file=sys.stderr)
     print(f"helio serve: listening on http://{args.host}:{args.port} (OpenAPI at /docs)", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(kb, keys), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -320,9 +320,9 @@ def cmd_rollback(args) -> int:
 
     if args.domain not in DOMAINS:
         raise HelioError(f"unknown domain {args.domain!r}; known: {sorted(DOMAINS)}")
-    resources = _runtime()
-    alias = DOMAINS[args.domain].collection(resources["qdrant"].collection_prefix)
-    before, after = rollback(resources["qdrant"].store(), alias)
+    runtime = _runtime()
+    alias = DOMAINS[args.domain].collection(runtime.settings.collection_prefix)
+    before, after = rollback(runtime.store(), alias)
     print(f"{alias}: {before} -> {after}. The next refresh rebuilds from the current configuration "
           "unless you revert it too.")
     return 0
@@ -353,18 +353,18 @@ def cmd_rebuild(args) -> int:
     from helio_pipeline.lib import repair
     from helio_pipeline.lib.errors import StoreNotWritable
     from helio_pipeline.lib.indexing import index_config
-    from helio_pipeline.lib.stores import close_embedded_stores, open_store
+    from helio_pipeline.vectorstore import close_embedded_stores
     from helio_pipeline.lib.sync import physical_name
 
     domains = sorted(DOMAINS) if args.domain == "all" else [args.domain]
     if args.domain != "all" and args.domain not in DOMAINS:
         raise HelioError(f"unknown domain {args.domain!r}; known: {sorted(DOMAINS)} or all")
-    resources = _runtime()
-    qdrant = resources["qdrant"]
-    aliases = {d: DOMAINS[d].collection(qdrant.collection_prefix) for d in domains}
+    runtime = _runtime()
+    config = runtime.settings
+    aliases = {d: DOMAINS[d].collection(config.collection_prefix) for d in domains}
     moved_store, set_aside = None, {}
     try:
-        store = qdrant.store()
+        store = runtime.store()
         require_writable = getattr(store, "require_writable", None)
         if require_writable:  # an embedded store this process may only read: say so before any work
             require_writable()
@@ -372,9 +372,9 @@ def cmd_rebuild(args) -> int:
     except (StoreBusy, StoreNotWritable):
         raise  # in use by another process, or not ours to write: never move it aside
     except HelioError as exc:
-        if not qdrant.is_embedded:
+        if not config.uses_embedded_store:
             raise
-        broken = Path(qdrant.path or settings.qdrant_path())
+        broken = Path(config.qdrant_path)
         moved_store = broken.with_name(f"{broken.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
         broken.rename(moved_store)
         print(f"the embedded store could not be opened ({exc}); moved it to {moved_store}")
@@ -385,7 +385,7 @@ def cmd_rebuild(args) -> int:
             raise HelioError("; ".join(p for found in damaged.values() for p in found.values())
                              + ". (A rebuild without --force syncs by content and would keep them.)")
         if args.force:
-            model = resources["embedder"].embedder()
+            model = runtime.embedder()
             for domain, alias in aliases.items():
                 expected = physical_name(alias, index_config(DOMAINS[domain], model))
                 aside = repair.set_aside_for_rebuild(store, alias, expected, damaged.get(alias, {}))
@@ -398,22 +398,19 @@ def cmd_rebuild(args) -> int:
             _print_run_summary(result)
     finally:  # also when stopped or failed: what was set or moved aside is settled, never orphaned
         if set_aside or moved_store:
-            store = open_store(url=qdrant.url, api_key=qdrant.api_key, path=qdrant.path or settings.qdrant_path(),
-                               embedded=qdrant.embedded)
-            try:
+            with _runtime() as settled:  # closing it releases the embedded store
+                store = settled.store()
                 for alias, aside in set_aside.items():
                     repair.finish_forced_rebuild(store, alias, aside)
                 if moved_store:
                     repair.recover_moved_store(store, moved_store)
-            finally:
-                close_embedded_stores()
     return 0 if all(r.success for r in results) else 1
 
 
 def cmd_cache(args) -> int:
     from helio_pipeline.lib.embedding_cache import EmbeddingCache
 
-    cache = EmbeddingCache(_runtime()["database"].engine())
+    cache = EmbeddingCache(_runtime().engine())
     if args.action == "prune":
         print(f"dropped {cache.prune(args.days)} entries not hit for {args.days} days")
     print(json.dumps(cache.stats()))
@@ -423,7 +420,7 @@ def cmd_cache(args) -> int:
 def cmd_quarantine(args) -> int:
     from helio_pipeline.lib.quarantine import latest_problems
 
-    for row in latest_problems(_runtime()["database"].engine(), args.domain, args.limit):
+    for row in latest_problems(_runtime().engine(), args.domain, args.limit):
         print(f"{row['created_at']:%Y-%m-%d %H:%M} {row['domain']:<13} {row['source']} {row['location']}: {row['reason']}")
     return 0
 
@@ -468,6 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("action", nargs="?", choices=["list", "release"], default="list")
     runs.add_argument("run_id", nargs="?", help="release: the run id (or a unique prefix of it)")
     runs.set_defaults(fn=cmd_runs)
+
+    db = sub.add_parser("db", help="database schema: apply pending migrations (migrate) or list them (status)")
+    db_sub = db.add_subparsers(dest="action", required=True)
+    db_migrate = db_sub.add_parser("migrate", help="apply pending migrations, then each domain's change tracking")
+    db_migrate.add_argument("--demo", action="store_true",
+                            help="also create the demo's source tables (products, prices, business_rules, ...)")
+    db_sub.add_parser("status", help="applied and pending migrations (exit 1 when some are pending)")
+    db.set_defaults(fn=cmd_db)
 
     search = sub.add_parser("search", help="search the knowledge bases")
     search.add_argument("query")

@@ -7,8 +7,6 @@ so their values never appear in the UI or in logs. ``HELIO_SHARDS`` (e.g.
 """
 
 
-import os
-
 import dagster as dg
 
 from helio_pipeline import settings
@@ -16,52 +14,51 @@ from helio_pipeline.defs.assets import all_domain_assets
 from helio_pipeline.defs.checks import all_domain_checks
 from helio_pipeline.defs.executors import executor_from_env
 from helio_pipeline.defs.resources import (
-    EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
+    EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, QdrantResource, SourceDatabase,
 )
+from helio_pipeline.defs.io_managers import ParquetIOManager
 from helio_pipeline.defs.runs import dead_run_sensor
 from helio_pipeline.defs.schedules import build_jobs, build_schedules
 from helio_pipeline.defs.sensors import build_sensors
+from helio_pipeline.runtime import collection_layout
+from helio_pipeline.settings import Settings, variable
 
 
-def _secret(name: str):
+def _secret(settings: Settings, field: str):
     """An EnvVar when the variable is set (its value stays out of the UI), else None."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
+    return dg.EnvVar(variable(field)) if getattr(settings, field) is not None else None
 
 
-def build_resources(wait_for_store: bool = True) -> dict:
-    """``wait_for_store``: a run whose embedded store is held by another run's process waits
+def build_resources(wait_for_store: bool = True, config: Settings | None = None) -> dict:
+    """The resources ``config`` (default: the environment's settings) describes.
+    ``wait_for_store``: a run whose embedded store is held by another run's process waits
     for it (``HELIO_STORE_WAIT_SECONDS``, default 600) instead of failing at once.
 
     A setting that cannot work fails here, in one line, before any run or command starts."""
-    settings.check()
-    env = settings.env
-    database = SourceDatabase(url=_secret("HELIO_DATABASE_URL"),
-                              embedded_dir=str(settings.embedded_postgres_dir()))
-    shard_number, shard_number_by_domain = settings.collection_layout("HELIO_QDRANT_SHARD_NUMBER")
-    replication_factor, replication_factor_by_domain = settings.collection_layout("HELIO_QDRANT_REPLICATION_FACTOR")
+    s = (config or settings.load()).check()
+    settings.dagster_home()
+    database = SourceDatabase(url=_secret(s, "database_url"), embedded_dir=str(s.embedded_postgres_dir),
+                              pg_bin=s.pg_bin)
+    layout = collection_layout(s)
     qdrant = QdrantResource(
-        url=env("HELIO_QDRANT_URL"), api_key=_secret("QDRANT_API_KEY"), path=str(settings.qdrant_path()),
-        embedded=env("HELIO_EMBEDDED_STORE", "edge"),
-        shard_number=shard_number, shard_number_by_domain=shard_number_by_domain,
-        replication_factor=replication_factor, replication_factor_by_domain=replication_factor_by_domain,
-        collection_prefix=env("HELIO_COLLECTION_PREFIX", "helio"),
-        lock_wait_seconds=float(env("HELIO_STORE_WAIT_SECONDS", "600")) if wait_for_store else 0.0,
+        url=s.qdrant_url, api_key=_secret(s, "qdrant_api_key"), path=str(s.qdrant_path), embedded=s.embedded_store,
+        shard_number=layout.shard_number, shard_number_by_domain=layout.shard_number_by_domain,
+        replication_factor=layout.replication_factor, replication_factor_by_domain=layout.replication_factor_by_domain,
+        collection_prefix=s.collection_prefix,
+        lock_wait_seconds=s.store_wait_seconds if wait_for_store else 0.0,
     )
-    dims = env("HELIO_EMBEDDING_DIMENSIONS")
     embedder = EmbedderResource(
-        kind=env("HELIO_EMBEDDER", "local"), model=env("HELIO_EMBEDDING_MODEL"),
-        dimensions=int(dims) if dims else None, base_url=env("OPENAI_BASE_URL"),
-        api_key=_secret("OPENAI_API_KEY"),
-        max_usd_per_run=float(env("HELIO_MAX_USD_PER_RUN")) if env("HELIO_MAX_USD_PER_RUN") else None,
+        kind=s.embedder, model=s.embedding_model, dimensions=s.embedding_dimensions, base_url=s.openai_base_url,
+        api_key=_secret(s, "openai_api_key"), max_usd_per_run=s.max_usd_per_run,
     )
     return {
         "database": database,
-        "objects": ObjectStoreResource(url=env("HELIO_S3_URL", settings.default_object_store_url()),
-                                       endpoint_url=env("AWS_ENDPOINT_URL")),
+        "objects": ObjectStoreResource(url=s.object_store_url, endpoint_url=s.aws_endpoint_url,
+                                       region_name=s.aws_default_region),
         "qdrant": qdrant,
         "embedder": embedder,
         "knowledge_base": KnowledgeBaseResource(qdrant=qdrant, embedder=embedder, database=database),
-        "parquet_io_manager": ParquetIOManager(base_dir=str(settings.snapshots_dir())),
+        "parquet_io_manager": ParquetIOManager(base_dir=str(s.snapshots_dir)),
     }
 
 

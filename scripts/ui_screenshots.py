@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 LOCATION = "helio_pipeline"
 JOB = "kb_refresh"
-DOMAINS = ("products", "prices", "rules", "conversations")
+from helio_pipeline.domains import DOMAINS  # noqa: E402 - after the sys.path line above
 STAGES = ("extract", "chunks", "index")
 SENSORS = ("catalog_change_sensor", "object_drop_sensor")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -414,6 +414,9 @@ class Browser:
             previous = png
             time.sleep(1)
         path.write_bytes(png)
+        # what the page said when it was captured, beside the picture (the tests read it)
+        path.with_suffix(".txt").write_text(self.evaluate("document.body ? document.body.innerText : ''") or "",
+                                            encoding="utf-8")
 
     def close(self) -> None:
         if self.ws:
@@ -517,7 +520,7 @@ def sensor_cursors(home: Path) -> dict[str, str]:
     from helio_pipeline.lib.objectstore import open_object_store
     from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
 
-    engine = make_engine(EmbeddedPostgres(settings.embedded_postgres_dir()).start())
+    engine = make_engine(EmbeddedPostgres(settings.embedded_postgres_dir(), pg_bin=settings.load().pg_bin).start())
     try:
         with engine.connect() as conn:
             last_change = conn.execute(sa.text("SELECT coalesce(max(change_id), 0) FROM kb_change_log")).scalar()
@@ -594,9 +597,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"[1/6] DAGSTER_HOME={home} ({'temporary' if temporary else 'kept'}), embedder {args.embedder}")
 
         step = "start PostgreSQL and seed the demo data"
+        from helio_pipeline import settings
         from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
 
-        pg = EmbeddedPostgres(home / "postgres", fast=temporary)
+        pg = EmbeddedPostgres(home / "postgres", fast=temporary, pg_bin=settings.load().pg_bin)
         pg.start()
         log(f"[2/6] PostgreSQL on 127.0.0.1:{pg.port}; seeding {args.products} products ...")
         seeded = subprocess.run([sys.executable, "-m", "helio_pipeline.cli", "seed", "--products", str(args.products),

@@ -1,7 +1,7 @@
 """Shared fixtures: real PostgreSQL, a real S3-compatible HTTP server, real Qdrant (local mode).
 
 - ``pg_engine``: one PostgreSQL server for the session (the project's EmbeddedPostgres),
-  schema applied; ``clean_db`` empties every table before a test.
+  migrated as `helio db migrate --demo` does; ``clean_db`` empties every table before a test.
 - ``s3_endpoint``: moto's ThreadedMotoServer, a real HTTP endpoint for boto3.
 - ``kb``: a fully wired set of resources for one test (its own bucket, its own Qdrant
   directory, the fast static embedder) plus helpers to run Dagster jobs against them.
@@ -21,10 +21,37 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from helio_pipeline.lib.db import apply_schema, make_engine
+from helio_pipeline.lib.db import make_engine
+from helio_pipeline.lib.migrations import MIGRATIONS_TABLE
 from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
 
 TABLES = ("products", "prices", "business_rules", "conversation_history", "kb_embedding_cache", "kb_quarantine")
+
+# Test tiers (pyproject registers the markers): `pytest -m pure` runs the logic that needs no
+# PostgreSQL, object store, embedding server or subprocess, in well under a minute.
+#   integration: uses a real service through a fixture below (or starts one itself)
+#   e2e:         tests/e2e: whole pipelines, the CLI, the UI, the wheel
+SERVICE_FIXTURES = {"pg_url", "pg_engine", "clean_db", "fresh_db", "s3_endpoint", "bucket_url", "kb", "cli_env", "e5_server"}
+# modules that start servers or processes without those fixtures, or read the whole CEC catalog
+STARTS_SERVICES = {"tests/lib/test_pg_embedded.py", "tests/lib/test_kill_resume.py", "tests/defs/test_deployment.py",
+                   "tests/defs/test_scaling.py", "tests/hardening/test_faults_runs.py",
+                   "tests/hardening/test_faults_store.py", "tests/test_cli.py", "tests/bench/test_shopper_judge.py"}
+TIERS = ("pure", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(__file__).resolve().parent.parent
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in TIERS):
+            continue
+        path = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        if path.startswith("tests/e2e/"):
+            tier = "e2e"
+        elif path in STARTS_SERVICES or SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            tier = "integration"
+        else:
+            tier = "pure"
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(scope="session")
@@ -41,17 +68,34 @@ def pg_url():
 
 @pytest.fixture(scope="session")
 def pg_engine(pg_url):
+    from helio_pipeline.schema import migrate
+
     engine = make_engine(pg_url)
-    apply_schema(engine)
+    migrate(engine, demo=True)  # what CI and the demo run: `helio db migrate --demo`
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def fresh_db(pg_engine):
+    """An empty database (no migration applied) on the session's server: (url, engine); dropped
+    afterwards."""
+    name = f"fresh_{uuid.uuid4().hex[:10]}"
+    with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = pg_engine.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+    with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
 def clean_db(pg_engine):
     with pg_engine.begin() as conn:
         existing = {r[0] for r in conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
-        names = [t for t in existing if t in TABLES or t.startswith("kb_")]
+        names = [t for t in existing if (t in TABLES or t.startswith("kb_")) and t != MIGRATIONS_TABLE]
         conn.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
     return pg_engine
 
@@ -108,24 +152,19 @@ class KB:
 
     def refresh(self, domains: list[str] | None = None, index_config: dict | None = None, raise_on_error=True):
         """Run the refresh job (all domains, or some) in-process; returns the result."""
-        defs = self.definitions()
-        job = defs.resolve_job_def("kb_refresh")
-        selection = None
-        if domains:
-            selection = [dg.AssetKey(f"{d}_{stage}") for d in domains for stage in ("extract", "chunks", "index")]
-        run_config = {}
-        if index_config:
-            run_config = {"ops": {f"{d}_index": {"config": index_config} for d in (domains or
-                          ["products", "prices", "rules", "conversations"])}}
-        return job.execute_in_process(instance=self.instance, asset_selection=selection, run_config=run_config,
-                                      raise_on_error=raise_on_error)
+        from helio_pipeline.domains import DOMAINS
+        from helio_pipeline.jobs import index_run_config, materialize_in_process
+
+        return materialize_in_process(self.definitions(), self.instance, domains or None,
+                                      index_run_config(domains or DOMAINS, index_config), raise_on_error=raise_on_error)
 
     def index_metadata(self, result, domain: str) -> dict:
-        for event in result.get_asset_materialization_events():
-            mat = event.materialization
-            if mat.asset_key == dg.AssetKey(f"{domain}_index"):
-                return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        raise AssertionError(f"no materialization of {domain}_index")
+        from helio_pipeline.jobs import index_metadata
+
+        found = index_metadata(result)
+        if domain not in found:
+            raise AssertionError(f"no materialization of {domain}_index")
+        return found[domain]
 
     def knowledge_base(self):
         return self.resources["knowledge_base"].knowledge_base()
@@ -134,8 +173,9 @@ class KB:
 @pytest.fixture
 def kb(clean_db, pg_url, bucket_url, s3_endpoint, tmp_path):
     from helio_pipeline.defs.resources import (
-        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
+        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, QdrantResource, SourceDatabase,
     )
+    from helio_pipeline.defs.io_managers import ParquetIOManager
 
     database = SourceDatabase(url=pg_url)
     qdrant = QdrantResource(path=str(tmp_path / "qdrant"), collection_prefix="test")
@@ -168,7 +208,7 @@ def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
     monkeypatch.setenv("HELIO_COLLECTION_PREFIX", "cli")
     monkeypatch.delenv("HELIO_EMBEDDING_DIMENSIONS", raising=False)
     yield home
-    from helio_pipeline.lib.stores import close_embedded_stores
+    from helio_pipeline.vectorstore import close_embedded_stores
 
     close_embedded_stores()
 
@@ -202,6 +242,6 @@ def e5_server():
 @pytest.fixture(scope="session", autouse=True)
 def _close_embedded_stores():
     yield
-    from helio_pipeline.lib.stores import close_embedded_stores
+    from helio_pipeline.vectorstore import close_embedded_stores
 
     close_embedded_stores()  # before interpreter teardown, so qdrant-client's sqlite closes quietly

@@ -37,7 +37,7 @@ def test_bad_requests_are_clear_errors_not_crashes(cli_env, capsys):
 
 
 def test_a_corrupted_embedded_store_is_a_clear_error_and_rebuild_recovers(cli_env, tmp_path, capsys):
-    from helio_pipeline.lib.stores import close_embedded_stores
+    from helio_pipeline.vectorstore import close_embedded_stores
 
     assert main(["seed", "--products", "30", "--conversations", "10"]) == 0
     assert main(["refresh"]) == 0

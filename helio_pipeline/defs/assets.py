@@ -1,6 +1,7 @@
 """Assets, built from the domain registry: for each domain ``<domain>_extract`` (sources →
-DataFrame snapshot), ``<domain>_chunks`` (documents → chunks) and ``<domain>_index`` (chunks →
-the domain's Qdrant collection, synced by content).
+an ``Extraction``: rows plus what could not be read), ``<domain>_chunks`` (→ a ``ChunkSet``:
+chunks plus the protected source ids and named problems, handed on explicitly) and
+``<domain>_index`` (→ the domain's Qdrant collection, synced by content).
 
 A domain configured with several shards (``HELIO_SHARDS``) gets the same three assets
 partitioned by hash shard of the source id (keys ``shard-<i>-of-<n>``): each partition
@@ -9,33 +10,28 @@ shards in parallel on as many workers as the deployment gives it."""
 
 
 from contextlib import contextmanager
-from typing import Optional
 
 import dagster as dg
-import pandas as pd
 
 from helio_pipeline import settings
 from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import (
-    EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, sources,
+    EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, source_access,
 )
 from helio_pipeline.lib.errors import HelioError
-from helio_pipeline.lib.indexing import IndexOptions, index_domain
+from helio_pipeline.lib.golden import golden_set
+from helio_pipeline.lib.indexing import index_domain
 from helio_pipeline.lib.quarantine import record_problems
-from helio_pipeline.lib.records import chunks_to_frame, extraction_summary, frame_to_chunks
+from helio_pipeline.lib.records import ChunkSet, Extraction
 from helio_pipeline.lib.redaction import redact_escaped, redact_record
 from helio_pipeline.lib.shard_builds import ShardBuilds
 from helio_pipeline.lib.sharding import Shard, shard_keys
+from helio_pipeline.lib.sync import SyncOptions
 
 
-class SyncConfig(dg.Config):
-    """Run config of an index asset."""
-
-    allow_mass_delete: bool = False
-    max_usd: Optional[float] = None  # refuse to embed when the estimate exceeds this (default: env budget)
-    max_delete_fraction: float = 0.2
-    keep_previous: int = 1
-    source_ids: Optional[list[str]] = None  # re-sync only these sources (sensor-triggered runs)
+class SyncConfig(dg.Config, SyncOptions):
+    """Run config of an index asset: the sync engine's options (lib/sync_plan.py), declared
+    once there; the asset hands them to the engine unchanged."""
 
 
 def _problems_table(problems: list[dict], limit: int = 20) -> str:
@@ -92,12 +88,12 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
         partitions_def=partitions, deps=[source_key(source) for source in domain.sources],
     )
     def extract(context: dg.AssetExecutionContext, database: SourceDatabase,
-                objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[pd.DataFrame]:
+                objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[Extraction]:
         with failing_clearly(), personal_data_kept_out(domain):
             # an operator decision (environment), never a run config field anyone can set in the UI
             redacting = domain.redacts_personal_data and settings.redact_personal_data()
             embedder.preflight()  # a missing or wrong API key fails here, before any extraction work
-            ex = domain.extract(sources(database, objects, redact_pii=redacting, shard=run_shard(context)))
+            ex = domain.extract(source_access(database, objects, redact_pii=redacting, shard=run_shard(context)))
             if redacting:  # quarantine rows, logs and snapshot side files hold no personal data either
                 ex.skipped = [redact_record(p) for p in ex.skipped]
                 ex.quarantined = [redact_record(p) for p in ex.quarantined]
@@ -106,10 +102,8 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             context.log.warning(f"{name}: personal data is NOT redacted (HELIO_REDACT_PII=false, an operator setting)")
         for problem in ex.skipped + ex.quarantined:
             context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
-        frame = ex.frame
-        frame.attrs = extraction_summary(ex)
-        return dg.Output(frame, metadata={
-            "rows": len(frame),
+        return dg.Output(ex, metadata={
+            "rows": len(ex.frame),
             "rows_per_source": dg.MetadataValue.json(ex.rows_per_source),
             "skipped": len(ex.skipped),
             "quarantined": len(ex.quarantined),
@@ -121,20 +115,20 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
 
     @dg.asset(
         name=f"{name}_chunks", group_name=name, kinds={"pandas"}, io_manager_key="parquet_io_manager",
-        ins={"rows": dg.AssetIn(f"{name}_extract")},
+        ins={"extraction": dg.AssetIn(f"{name}_extract")},
         description=domain.description, partitions_def=partitions,
     )
-    def chunks(context: dg.AssetExecutionContext, rows: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        produced = domain.chunk(rows)
+    def chunks(context: dg.AssetExecutionContext, extraction: Extraction) -> dg.Output[ChunkSet]:
+        produced = domain.chunk(extraction.frame)
         shard = run_shard(context)
         if shard is not None:  # extractors that cannot push the shard down return every row
             produced = [c for c in produced if shard.contains(c.source_id)]
-        frame = chunks_to_frame(produced)
-        frame.attrs = dict(rows.attrs)
         preview = "\n\n".join(f"**{c.source_id}#{c.chunk_no}** {c.text[:200]}" for c in produced[:3])
-        return dg.Output(frame, metadata={
-            "chunks": len(frame),
-            "documents": int(frame["source_id"].nunique()) if len(frame) else 0,
+        handed = ChunkSet.of(produced, extraction)
+        return dg.Output(handed, metadata={
+            "chunks": len(produced),
+            "documents": len(handed.source_ids),
+            "protected_sources": len(handed.protected_ids),
             "chunker_version": domain.chunker_version,
             "preview": dg.MetadataValue.md(preview or "(no chunks)"),
         })
@@ -142,35 +136,31 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
     @dg.asset(
         name=f"{name}_index", group_name=name, kinds={"qdrant"},
         pool=f"helio_kb_{name}",  # one writer per collection: a sensor run and the nightly run queue
-        ins={"chunk_frame": dg.AssetIn(f"{name}_chunks")},
+        ins={"handed": dg.AssetIn(f"{name}_chunks")},
         description=f"Qdrant collection {domain.collection()} (an alias), synced by content: only new and changed chunks are embedded.",
         partitions_def=partitions,
     )
-    def index(context: dg.AssetExecutionContext, config: SyncConfig, chunk_frame: pd.DataFrame,
+    def index(context: dg.AssetExecutionContext, config: SyncConfig, handed: ChunkSet,
               database: SourceDatabase, qdrant: QdrantResource, embedder: EmbedderResource) -> dg.MaterializeResult:
-        summary = chunk_frame.attrs or {}
-        options = IndexOptions(
-            allow_mass_delete=config.allow_mass_delete, max_delete_fraction=config.max_delete_fraction,
-            keep_previous=config.keep_previous, source_ids=config.source_ids,
-            max_usd=config.max_usd if config.max_usd is not None else embedder.max_usd_per_run,
-            shard=run_shard(context),
-        )
+        options, shard = config.with_budget(embedder.max_usd_per_run), run_shard(context)
         with failing_clearly():
             store = qdrant.store(log=context.log.info)
             cached = cached_embedder(embedder, database)
-            outcome = index_domain(domain, frame_to_chunks(chunk_frame), store, cached, qdrant.collection_prefix,
-                                   options, set(summary.get("protected_ids", [])), log=context.log.info,
-                                   builds=ShardBuilds(database.engine()), run_id=context.run_id)
+            golden = golden_set(domain, handed.chunks, database.engine())
+            outcome = index_domain(domain, handed.chunks, store, cached, qdrant.collection_prefix,
+                                   options, shard, set(handed.protected_ids), log=context.log.info,
+                                   builds=ShardBuilds(database.engine()), run_id=context.run_id, golden=golden)
         report, model = outcome.report, cached.embedder
-        problems = summary.get("skipped", []) + summary.get("quarantined", [])
+        problems = [p.as_dict() for p in handed.problems]
         return dg.MaterializeResult(metadata={
             "collection": report.collection,
             "alias": report.alias,
             "collection_size": store.count(report.collection),
-            "rows_per_source": dg.MetadataValue.json(summary.get("rows_per_source", {})),
-            "rows_skipped": len(summary.get("skipped", [])),
-            "lines_quarantined": len(summary.get("quarantined", [])),
-            **({"personal_data_redacted": dg.MetadataValue.json(summary.get("redactions", {}))}
+            "rows_per_source": dg.MetadataValue.json(handed.rows_per_source),
+            "rows_skipped": len(handed.skipped),
+            "lines_quarantined": len(handed.quarantined),
+            "protected_sources": len(handed.protected_ids),
+            **({"personal_data_redacted": dg.MetadataValue.json(handed.redactions)}
                if domain.redacts_personal_data else {}),
             "skipped_and_why": dg.MetadataValue.md(_problems_table(problems)),
             "chunks": outcome.chunks,
@@ -193,7 +183,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "previous_collection": report.previous_collection or "",
             "dropped_collections": dg.MetadataValue.json(report.dropped_collections),
             "scope": outcome.scope,
-            **({"shards_built": f"{outcome.shards_built}/{options.shard.count}"} if options.shard else {}),
+            **({"shards_built": f"{outcome.shards_built}/{shard.count}"} if shard else {}),
         })
 
     return [extract, chunks, index]

@@ -31,8 +31,6 @@ does not need them.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from helio_pipeline import settings
@@ -54,7 +52,7 @@ def executor_from_env(embedded_store: bool) -> dg.ExecutorDefinition:
     ``embedded_store``: whether the vector store is the embedded one (no ``HELIO_QDRANT_URL``);
     it picks the default and rules out ``celery`` and ``k8s``.
     """
-    choice = (settings.env("HELIO_EXECUTOR") or "").strip().lower()
+    choice = (settings.load().executor or "").strip().lower()
     if not choice:
         return dg.in_process_executor if embedded_store else dg.multiprocess_executor
     if choice not in EXECUTORS:
@@ -110,8 +108,10 @@ def _celery_with_env_defaults(celery_executor: dg.ExecutorDefinition, celery_con
 
     def with_defaults(config: dict) -> dict:
         resolved = {k: v for k, v in config.items() if v is not None}
-        for key, name in (("broker", BROKER_ENV), ("backend", BACKEND_ENV)):
-            if key not in resolved and os.environ.get(name):
+        configured = settings.load()
+        for key, name, value in (("broker", BROKER_ENV, configured.celery_broker_url),
+                                 ("backend", BACKEND_ENV, configured.celery_backend_url)):
+            if key not in resolved and value:
                 resolved[key] = {"env": name}
         resolved.setdefault("backend", "rpc://")
         return resolved

@@ -1,21 +1,20 @@
 """Dagster resources: thin, lazily-built handles on the source database, the object store,
-Qdrant, the embedder and the KnowledgeBase. Secrets arrive only as ``dg.EnvVar``."""
+Qdrant, the embedder and the KnowledgeBase. Secrets arrive only as ``dg.EnvVar``; the parts
+are built by the same functions as the CLI's and the API's (helio_pipeline/runtime.py)."""
 
 
-from pathlib import Path
 from typing import Optional
 
 import dagster as dg
-import pandas as pd
 from pydantic import PrivateAttr
 
 from helio_pipeline import settings
-from helio_pipeline.lib.db import apply_schema, make_engine
+from helio_pipeline.lib.migrations import require_schema
 from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.objectstore import ObjectStore, open_object_store
-from helio_pipeline.lib.records import Sources
-from helio_pipeline.lib.stores import CollectionLayout, open_store
+from helio_pipeline.lib.records import SourceAccess
+from helio_pipeline.vectorstore import CollectionLayout, open_store
 
 
 class SourceDatabase(dg.ConfigurableResource):
@@ -26,18 +25,18 @@ class SourceDatabase(dg.ConfigurableResource):
 
     url: Optional[str] = None
     embedded_dir: str = ""
+    pg_bin: Optional[str] = None  # HELIO_PG_BIN: the embedded server's binaries
     _engine = PrivateAttr(default=None)
 
-    def engine(self):
+    def engine(self, check_schema: bool = True):
+        """The engine; unless ``check_schema`` is False (``helio db migrate``), it fails in one
+        line ("run `helio db migrate`") when the schema is missing or behind. Never issues DDL."""
         if self._engine is None:
-            url = self.url
-            if not url:
-                from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
+            from helio_pipeline.runtime import open_engine
 
-                url = EmbeddedPostgres(self.embedded_dir or settings.embedded_postgres_dir()).start()
-            engine = make_engine(url)
-            apply_schema(engine)
-            self._engine = engine
+            self._engine = open_engine(self.url, self.embedded_dir or settings.embedded_postgres_dir(), self.pg_bin)
+        if check_schema:
+            require_schema(self._engine)  # one query per engine, then remembered
         return self._engine
 
 
@@ -46,9 +45,10 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
     url: str
     endpoint_url: Optional[str] = None
+    region_name: str = "us-east-1"
 
     def store(self) -> ObjectStore:
-        return open_object_store(self.url, endpoint_url=self.endpoint_url)
+        return open_object_store(self.url, endpoint_url=self.endpoint_url, region_name=self.region_name)
 
 
 class QdrantResource(dg.ConfigurableResource):
@@ -122,45 +122,6 @@ class EmbedderResource(dg.ConfigurableResource):
         self._checked = True
 
 
-class ParquetIOManager(dg.ConfigurableIOManager):
-    """Keeps each DataFrame asset as a Parquet snapshot under ``base_dir`` (plus its ``attrs``
-    as a JSON sidecar), so a person can open what a run extracted and chunked."""
-
-    base_dir: str
-
-    def _path(self, context) -> Path:
-        # a partition (hash shard) gets its own snapshot: <asset>/<partition key>.parquet
-        path = Path(self.base_dir, *context.asset_key.path)
-        if context.has_partition_key:
-            path = path / context.partition_key
-        return path.with_suffix(".parquet")
-
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        import json
-
-        path = self._path(context)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame = obj.copy()
-        for column in frame.columns:  # nested dicts/lists (specs, metadata) travel as JSON text
-            if frame[column].map(lambda v: isinstance(v, (dict, list))).any():
-                frame[column] = frame[column].map(lambda v: json.dumps(v, ensure_ascii=False, default=str)
-                                                  if isinstance(v, (dict, list)) else v)
-        frame.attrs = {}
-        frame.to_parquet(path, index=False)
-        path.with_suffix(".attrs.json").write_text(json.dumps(obj.attrs, default=str, ensure_ascii=False))
-        context.add_output_metadata({"snapshot": dg.MetadataValue.path(str(path))})
-
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
-        import json
-
-        path = self._path(context)
-        frame = pd.read_parquet(path)
-        sidecar = path.with_suffix(".attrs.json")
-        if sidecar.exists():
-            frame.attrs = json.loads(sidecar.read_text())
-        return frame
-
-
 class KnowledgeBaseResource(dg.ConfigurableResource):
     """The query side Hélio calls: search across the domain collections."""
 
@@ -174,15 +135,11 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
         """The KnowledgeBase (built once). Without a reachable database, search still works:
         availability comes back flagged unverified and memory is unavailable."""
         if self._kb is None:
-            from helio_pipeline.lib.errors import SourceUnavailable
-            from helio_pipeline.lib.retrieval import KnowledgeBase
+            from helio_pipeline.runtime import build_knowledge_base
 
-            try:
-                engine = self.database.engine()
-            except SourceUnavailable:
-                engine = None
-            self._kb = KnowledgeBase(self.qdrant.store(), self.embedder.spec(), prefix=self.qdrant.collection_prefix,
-                                     engine=engine, redact_output=settings.redact_personal_data())
+            self._kb = build_knowledge_base(self.qdrant.store(), self.embedder.spec(), self.qdrant.collection_prefix,
+                                            lambda: self.database.engine(check_schema=False),
+                                            settings.redact_personal_data())
         return self._kb
 
     def search(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
@@ -193,8 +150,8 @@ class KnowledgeBaseResource(dg.ConfigurableResource):
         return self.knowledge_base().memory(owner_id, correlation_id, query, recent, k)
 
 
-def sources(database: SourceDatabase, objects: ObjectStoreResource, redact_pii: bool = True, shard=None) -> Sources:
-    return Sources(engine=database.engine(), objects=objects.store(), redact_pii=redact_pii, shard=shard)
+def source_access(database: SourceDatabase, objects: ObjectStoreResource, redact_pii: bool = True, shard=None) -> SourceAccess:
+    return SourceAccess(engine=database.engine(), objects=objects.store(), redact_pii=redact_pii, shard=shard)
 
 
 def cached_embedder(embedder: EmbedderResource, database: SourceDatabase) -> CachedEmbedder:

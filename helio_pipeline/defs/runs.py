@@ -27,6 +27,7 @@ from typing import Callable
 import dagster as dg
 from dagster._core.storage.dagster_run import FINISHED_STATUSES, IN_PROGRESS_RUN_STATUSES
 
+from helio_pipeline import settings
 from helio_pipeline.lib.errors import HelioError
 
 POOL_PREFIX = "helio_kb_"
@@ -191,7 +192,7 @@ def release_run(instance: dg.DagsterInstance, run_id: str) -> str:
             raise HelioError(f"{run_id!r} matches several runs holding pool slots: {', '.join(matches)}")
         if not matches:
             raise HelioError(f"no run {run_id!r} in this Dagster instance "
-                             f"(DAGSTER_HOME={os.environ.get('DAGSTER_HOME')})")
+                             f"(DAGSTER_HOME={settings.load().home})")
         run_id = matches[0]
         run = instance.get_run_by_id(run_id)  # None: a deleted run that still holds slots
     marked = ""

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from helio_pipeline.demo.catalog_data import DISTRIBUTORS, load_catalog, price_rows
 from helio_pipeline.demo.conversations import generate_conversations
+from helio_pipeline.demo.golden import seed_golden
 from helio_pipeline.demo.rules_corpus import RULES
 from helio_pipeline.lib.objectstore import ObjectStore
 from helio_pipeline.lib.specs import TECHNOLOGY_PT
@@ -177,7 +178,11 @@ def seed_conversations(engine, objects: ObjectStore, products: list[dict], n: in
 
 
 def seed(engine, objects: ObjectStore, products: int | str = 2000, conversations: int = 320) -> dict:
-    """Seed everything; returns counts per part. Needs the schema applied (lib.db.apply_schema)."""
+    """Seed everything; returns counts per part. First creates the demo's source tables and
+    applies pending migrations (``helio db migrate --demo``): the demo owns its database."""
+    from helio_pipeline.schema import migrate
+
+    migrate(engine, demo=True)  # source tables first, then the change-log triggers on them
     if hasattr(objects, "ensure_bucket"):
         objects.ensure_bucket()
     catalog = load_catalog(products)
@@ -186,4 +191,5 @@ def seed(engine, objects: ObjectStore, products: int | str = 2000, conversations
     counts.update(seed_prices(engine, objects, catalog))
     counts.update(seed_rules(engine, objects))
     counts.update(seed_conversations(engine, objects, catalog, n=conversations))
+    counts.update(seed_golden(engine))  # hand-written golden questions in kb_golden_queries
     return counts

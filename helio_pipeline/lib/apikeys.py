@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -174,12 +173,12 @@ class KeyRing:
         return found
 
 
-def load_keys(environ=os.environ) -> KeyRing | None:
-    """The keys configured in the environment, or None when none is configured (no
-    ``HELIO_API_KEYS_FILE`` and no ``HELIO_API_KEYS``). A source that is configured but
-    unreadable, malformed or empty is an error, never a silent "authentication off"."""
-    file_name = environ.get("HELIO_API_KEYS_FILE", "").strip()
-    inline = environ.get("HELIO_API_KEYS", "")
+def load_keys(file_name: str | None = None, inline: str | None = None) -> KeyRing | None:
+    """The keys configured (``HELIO_API_KEYS_FILE`` names ``file_name``, ``HELIO_API_KEYS`` holds
+    ``inline``), or None when neither is. A source that is configured but unreadable,
+    malformed or empty is an error, never a silent "authentication off"."""
+    file_name = (file_name or "").strip()
+    inline = inline or ""
     if not file_name and not inline.strip():
         return None
     keys: list[ApiKey] = []

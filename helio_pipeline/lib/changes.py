@@ -8,17 +8,43 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from helio_pipeline.lib.catalog import PRODUCT_CSV_COLUMNS, PRODUCT_CSV_PREFIX
 from helio_pipeline.lib.objectstore import ObjectStore
-from helio_pipeline.lib.prices import PRICE_CSV_COLUMNS, PRICE_CSV_PREFIX
 from helio_pipeline.lib.records import Problem, read_csv_lines
-from helio_pipeline.lib.rules import RULES_PREFIX
 
-# which KB domains a change in a table feeds (a product's name appears in its price document)
-TABLE_DOMAINS = {"products": ("products", "prices"), "prices": ("prices",), "business_rules": ("rules",)}
-# which domains an object under a prefix feeds
-PREFIX_DOMAINS = {PRODUCT_CSV_PREFIX: ("products", "prices"), PRICE_CSV_PREFIX: ("prices",), RULES_PREFIX: ("rules",)}
-CSV_HEADERS = {PRODUCT_CSV_PREFIX: PRODUCT_CSV_COLUMNS, PRICE_CSV_PREFIX: PRICE_CSV_COLUMNS}
+
+@dataclass(frozen=True)
+class Routes:
+    """Which domains a change feeds, derived from what each domain declares it reads
+    (``Domain.sources``, ``Domain.csv_columns``): a change logged for a table, or an object
+    under a prefix, re-syncs every domain that reads it (a product's name appears in its
+    price document, so products changes reach prices too)."""
+
+    tables: dict[str, tuple[str, ...]]          # table -> domains
+    prefixes: dict[str, tuple[str, ...]]        # "rules/" -> domains
+    csv_columns: dict[str, tuple[str, ...]]     # prefix -> required CSV header columns
+
+    @classmethod
+    def of(cls, domains) -> "Routes":
+        tables: dict[str, list[str]] = {}
+        prefixes: dict[str, list[str]] = {}
+        columns: dict[str, tuple[str, ...]] = {}
+        for domain in domains.values():
+            for table in domain.tables:
+                tables.setdefault(table, []).append(domain.name)
+            for prefix in domain.prefixes:
+                prefixes.setdefault(prefix, []).append(domain.name)
+            for prefix, required in domain.csv_columns.items():
+                if columns.setdefault(prefix, tuple(required)) != tuple(required):
+                    raise ValueError(f"domains disagree on the CSV columns required under {prefix}")
+        return cls({t: tuple(d) for t, d in tables.items()}, {p: tuple(d) for p, d in prefixes.items()}, columns)
+
+
+def _routes(domains) -> Routes:
+    if domains is None:
+        from helio_pipeline.domains import DOMAINS
+
+        domains = DOMAINS
+    return Routes.of(domains)
 
 
 @dataclass
@@ -29,8 +55,10 @@ class ChangeBatch:
     operations: dict[str, int] = field(default_factory=dict)
 
 
-def read_changes(engine, after: int, limit: int = 50_000) -> ChangeBatch | None:
-    """Changes with change_id > ``after``, grouped by domain; None when there are none."""
+def read_changes(engine, after: int, limit: int = 50_000, domains=None) -> ChangeBatch | None:
+    """Changes with change_id > ``after``, grouped by the domains (default: the registry) that
+    read the changed table; None when there are none."""
+    routes = _routes(domains)
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text("SELECT change_id, table_name, row_key, operation FROM kb_change_log "
@@ -44,7 +72,7 @@ def read_changes(engine, after: int, limit: int = 50_000) -> ChangeBatch | None:
         batch.operations[op] = batch.operations.get(op, 0) + 1
         if key is None:
             continue
-        for domain in TABLE_DOMAINS.get(table, ()):
+        for domain in routes.tables.get(table, ()):
             batch.source_ids.setdefault(domain, set()).add(key)
     return batch
 
@@ -71,28 +99,31 @@ class DropScan:
     quarantined: list[Problem] = field(default_factory=list)
 
 
-def scan_drops(objects: ObjectStore, previous: dict[str, str]) -> DropScan:
-    """Compare the watched prefixes with the last seen ETags. New, modified and removed
-    objects are changes; an object re-uploaded with the same bytes (same ETag) is not. A
-    CSV drop whose header lacks required columns is quarantined instead of triggering."""
+def scan_drops(objects: ObjectStore, previous: dict[str, str], domains=None) -> DropScan:
+    """Compare the prefixes the domains (default: the registry) read with the last seen ETags.
+    New, modified and removed objects are changes; an object re-uploaded with the same bytes
+    (same ETag) is not. A CSV drop whose header lacks required columns is quarantined instead
+    of triggering."""
+    routes = _routes(domains)
     scan = DropScan(etags={})
-    for prefix, domains in PREFIX_DOMAINS.items():
+    for prefix, fed in routes.prefixes.items():
         for info in objects.list(prefix):
             scan.etags[info.key] = info.etag
             if previous.get(info.key) == info.etag:
                 continue
-            if prefix in CSV_HEADERS and info.key.endswith(".csv"):
+            if prefix in routes.csv_columns and info.key.endswith(".csv"):
                 head = objects.get_bytes(info.key).split(b"\n", 1)[0] + b"\n"
-                problem = next((p for p in read_csv_lines(head, info.key, CSV_HEADERS[prefix]) if isinstance(p, Problem)),
+                required = list(routes.csv_columns[prefix])
+                problem = next((p for p in read_csv_lines(head, info.key, required) if isinstance(p, Problem)),
                                None)
                 if problem:
                     scan.quarantined.append(problem)
                     continue
-            for domain in domains:
+            for domain in fed:
                 scan.domains.setdefault(domain, set()).add(info.key)
         for key in previous:
             if key.startswith(prefix) and key not in scan.etags:
-                for domain in domains:
+                for domain in fed:
                     scan.domains.setdefault(domain, set()).add(key)
     return scan
 

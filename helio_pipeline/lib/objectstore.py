@@ -8,7 +8,6 @@ any S3-compatible server work unchanged.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -83,19 +82,20 @@ class FileObjectStore(ObjectStore):
 
 
 class S3ObjectStore(ObjectStore):
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None):
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
+                 region_name: str = "us-east-1"):
         import boto3
         from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        self.endpoint_url = endpoint_url
         self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
         # One attempt and short timeouts: an unreachable endpoint is one clear error, not a retry storm.
         self._s3 = boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
-            region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            region_name=region_name,
             config=Config(
                 retries={"max_attempts": 1, "mode": "standard"},
                 connect_timeout=5,
@@ -184,10 +184,10 @@ def check_object_store_url(url: str, variable: str = "HELIO_S3_URL") -> None:
     raise ConfigError(f"{variable}={url!r} is not an object store URL: use s3://bucket/prefix or file:///path")
 
 
-def open_object_store(url: str, endpoint_url: str | None = None) -> ObjectStore:
+def open_object_store(url: str, endpoint_url: str | None = None, region_name: str = "us-east-1") -> ObjectStore:
     """``s3://bucket/prefix`` or ``file:///abs/path`` (a bare path is taken as a file path)."""
     check_object_store_url(url, "object store URL")
     parsed = urlparse(url)
     if parsed.scheme == "s3":
-        return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url)
+        return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url, region_name=region_name)
     return FileObjectStore(parsed.path if parsed.scheme else url)

@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.embedding import PRICE_PER_MILLION_TOKENS, Embedder, _normalize
+from helio_pipeline.lib.embedder import PRICE_PER_MILLION_TOKENS, Embedder, normalize
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class OpenAIEmbedder(Embedder):
     Arguments (the Dagster layer fills them from config and ``EnvVar`` s):
 
     - ``model``, ``dimensions`` (sent to the API only for ``text-embedding-3-*``; otherwise it is
-      the size the server's vectors are checked against), ``api_key`` (else ``OPENAI_API_KEY``),
+      the size the server's vectors are checked against), ``api_key`` (what ``OPENAI_API_KEY`` says, passed in),
       ``base_url``, ``organization``, ``project``, ``timeout`` (seconds per HTTP request).
     - ``max_retries``: retries per request (``None``: bounded by time only; ``0``: none).
     - ``max_retry_seconds``: how long one request may keep failing before the run gives up.
@@ -124,8 +124,6 @@ class OpenAIEmbedder(Embedder):
         batch_size: int = 256,
     ):
         super().__init__()
-        import os
-
         from openai import OpenAI
 
         if not 1 <= max_inputs_per_request <= API_MAX_INPUTS:
@@ -148,7 +146,7 @@ class OpenAIEmbedder(Embedder):
         self.min_inputs_per_request = max(1, min_inputs_per_request)
         self.max_concurrency = max_concurrency
         self.batch_size = batch_size
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "missing"
+        self._api_key = api_key or "missing"  # the caller passes OPENAI_API_KEY (settings.py)
         self._client = OpenAI(
             api_key=self._api_key,
             base_url=base_url,
@@ -372,7 +370,7 @@ class OpenAIEmbedder(Embedder):
                 tokens = sum(counts) if counts else sum(count_tokens(t) for t in texts)
             with self._lock:
                 self.usage.tokens += tokens
-        return _normalize(vectors)
+        return normalize(vectors)
 
     def _redact(self, message: str) -> str:
         key = self._api_key

@@ -111,15 +111,15 @@ def _expand(pattern: str | os.PathLike) -> list[Path]:
     return [Path(pattern)]
 
 
-def find_pg_bin(search_dirs: Iterable[str | os.PathLike] | None = None) -> Path:
+def find_pg_bin(search_dirs: Iterable[str | os.PathLike] | None = None, configured: str | None = None) -> Path:
     """Return the directory holding ``initdb`` and ``pg_ctl``.
 
-    Looks at ``$HELIO_PG_BIN`` (which, when set, must be right), then ``PATH``, then
+    Looks at ``configured`` (what ``HELIO_PG_BIN`` says; when set, it must be right), then ``PATH``, then
     ``search_dirs`` (default :data:`DEFAULT_SEARCH_DIRS`: the newest
     ``/usr/lib/postgresql/*/bin``, ``/usr/local/pgsql/bin``, Homebrew's
     ``postgresql*/bin``). Raises :class:`PostgresBinariesMissing`.
     """
-    env = os.environ.get("HELIO_PG_BIN", "").strip()
+    env = (configured or "").strip()
     if env:
         d = Path(env).expanduser()
         if d.is_file():  # tolerate HELIO_PG_BIN=/path/to/initdb
@@ -198,7 +198,8 @@ class EmbeddedPostgres:
             if log_file is not None
             else self.data_dir.parent / "postgres.log"
         )
-        self._pg_bin = Path(pg_bin) if pg_bin is not None else None
+        self._pg_bin = None
+        self._configured_bin = str(pg_bin) if pg_bin is not None else None  # HELIO_PG_BIN, checked on use
         self._port: int | None = None
         self._started = False  # True only when this object started the server
         self._running = False
@@ -283,7 +284,7 @@ class EmbeddedPostgres:
 
     def bin_dir(self) -> Path:
         if self._pg_bin is None:
-            self._pg_bin = find_pg_bin()
+            self._pg_bin = find_pg_bin(configured=self._configured_bin)
         return self._pg_bin
 
     # ---------------------------------------------------------------- helpers

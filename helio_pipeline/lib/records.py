@@ -146,7 +146,7 @@ def _lone_surrogate(value, where: str = "") -> str | None:
     return None
 
 
-def csv_drops(sources: "Sources", prefix: str, required: list[str], ex: "Extraction"):
+def csv_drops(sources: "SourceAccess", prefix: str, required: list[str], ex: "Extraction"):
     """The good lines of every CSV file under ``prefix``, as (object, line number, row). Bad
     lines are quarantined; a file that cannot be read as a whole (a bad header, not UTF-8) is
     also protected, so what its last good version indexed is kept. ``ex.rows_per_source`` of
@@ -210,8 +210,9 @@ def iso(value) -> str | None:
 
 
 @dataclass
-class Sources:
-    """Where extractors read from: the source database and the object store."""
+class SourceAccess:
+    """What an extractor reads with: handles on the source database and the object store (the
+    tables and prefixes themselves are named by ``Domain.sources``)."""
 
     engine: object          # sqlalchemy Engine
     objects: object         # helio_pipeline.lib.objectstore.ObjectStore
@@ -250,12 +251,52 @@ def frame_to_chunks(frame: pd.DataFrame) -> list[Chunk]:
     ]
 
 
+@dataclass
+class ChunkSet:
+    """What the chunks asset hands to the index asset and its checks, as one typed value: the
+    chunks, the source ids the extraction knew of but could not read this time (their points
+    are protected from deletion), and the problems it named. Nothing rides in a side channel,
+    so any IO manager (Dagster's stock pickling one included) carries the protection along."""
+
+    chunks: list[Chunk]
+    protected_ids: frozenset[str] = frozenset()
+    rows_per_source: dict[str, int] = field(default_factory=dict)
+    skipped: list[Problem] = field(default_factory=list)
+    quarantined: list[Problem] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, chunks: list[Chunk], ex: Extraction) -> "ChunkSet":
+        return cls(chunks, frozenset(ex.protected_ids), dict(ex.rows_per_source), list(ex.skipped),
+                   list(ex.quarantined), dict(ex.redactions))
+
+    @property
+    def source_ids(self) -> set[str]:
+        return {c.source_id for c in self.chunks}
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.skipped + self.quarantined
+
+    def summary(self) -> dict:
+        """Everything but the chunks, JSON-safe (a snapshot stores it beside them)."""
+        return {"protected_ids": sorted(self.protected_ids), "rows_per_source": self.rows_per_source,
+                "skipped": [p.as_dict() for p in self.skipped],
+                "quarantined": [p.as_dict() for p in self.quarantined], "redactions": self.redactions}
+
+    @classmethod
+    def from_summary(cls, chunks: list[Chunk], summary: dict) -> "ChunkSet":
+        return cls(chunks, frozenset(summary.get("protected_ids", ())), dict(summary.get("rows_per_source", {})),
+                   [Problem(**p) for p in summary.get("skipped", [])],
+                   [Problem(**p) for p in summary.get("quarantined", [])], dict(summary.get("redactions", {})))
+
+
 def extraction_summary(ex: Extraction) -> dict:
-    """What downstream stages and the UI need to know about an extraction, JSON-safe."""
-    return {
-        "rows_per_source": dict(ex.rows_per_source),
-        "skipped": [p.as_dict() for p in ex.skipped],
-        "quarantined": [p.as_dict() for p in ex.quarantined],
-        "protected_ids": sorted(ex.protected_ids),
-        "redactions": dict(ex.redactions),
-    }
+    """Everything an extraction holds but its rows, JSON-safe (a snapshot stores it beside them)."""
+    return ChunkSet.of([], ex).summary()
+
+
+def extraction_from_summary(frame: pd.DataFrame, summary: dict) -> Extraction:
+    held = ChunkSet.from_summary([], summary)
+    return Extraction(frame, held.rows_per_source, held.skipped, held.quarantined, set(held.protected_ids),
+                      held.redactions)

@@ -23,6 +23,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import time
 import unicodedata
 from collections import OrderedDict
@@ -30,9 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sqlalchemy as sa
-from qdrant_client import models
 
-from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
 from helio_pipeline.lib.errors import VectorsDamaged
 from helio_pipeline.lib.filters import QueryError, build_filter
@@ -43,11 +43,15 @@ from helio_pipeline.lib.spec_search import plan as spec_plan
 from helio_pipeline.lib.sparse import sparse_vector
 from helio_pipeline.lib.understanding import MakerIndex
 from helio_pipeline.lib.understanding import understand as understand_question
-from helio_pipeline.lib.store import VectorStore
+from helio_pipeline.vectorstore import Filter, Match, VectorStore
+from helio_pipeline.vectorstore.fusion import CROSS_COLLECTION_RRF_K
+
+if TYPE_CHECKING:
+    from helio_pipeline.domains import Domain
 
 __all__ = ["KnowledgeBase", "Hit", "SearchResponse", "QueryError", "fuse"]
 
-RRF_K = 60
+RRF_K = CROSS_COLLECTION_RRF_K  # see vectorstore/fusion.py
 MAX_TOP_K = 100
 MAX_QUERY_CHARS = 2000
 MODES = ("hybrid", "dense", "sparse")
@@ -93,7 +97,11 @@ def clean_query(query) -> str:
 
 class KnowledgeBase:
     def __init__(self, store: VectorStore, embedder: EmbedderSpec, prefix: str = "helio", engine=None,
-                 query_cache_size: int = 1024, redact_output: bool = True):
+                 query_cache_size: int = 1024, redact_output: bool = True,
+                 domains: dict[str, Domain] | None = None):
+        if domains is None:  # the registry, unless the caller serves another set of domains
+            from helio_pipeline.domains import DOMAINS as domains
+        self.domains = domains
         self.store = store
         self.redact_output = redact_output
         self.spec = embedder
@@ -106,18 +114,20 @@ class KnowledgeBase:
 
     # --- query embeddings ------------------------------------------------------------
     def _embedder_for(self, collection: str) -> Embedder:
-        meta = self.store.metadata(collection)
+        """The embedder the collection was written with: it records its spec (embedder, model,
+        dimensions), which is built as recorded, with the configured endpoint and secrets."""
         if "configured" not in self._embedders:
             self._embedders["configured"] = self.spec.build()
         built = self._embedders["configured"]
-        recorded = (meta.get("embedder"), meta.get("model"), meta.get("dimensions"))
-        if recorded in ((None, None, None), (built.name, built.model, built.dimensions)):
+        recorded = self.spec.recorded(self.store.metadata(collection))
+        if recorded is None:
             return built
-        if recorded not in self._embedders:  # the live collection predates the current configuration
-            model = recorded[1].rsplit("-", 1)[-1] if recorded[0] == "local" else recorded[1]
-            self._embedders[recorded] = EmbedderSpec(recorded[0], model, recorded[2],
-                                                     self.spec.base_url, self.spec.api_key).build()
-        return self._embedders[recorded]
+        key = (recorded.kind, recorded.model, recorded.dimensions)
+        if key == (built.name, built.model, built.dimensions):
+            return built
+        if key not in self._embedders:  # the live collection predates the current configuration
+            self._embedders[key] = recorded.build()
+        return self._embedders[key]
 
     def _embed_query(self, embedder: Embedder, query: str) -> np.ndarray:
         key = (embedder.name, embedder.model, embedder.dimensions, query)
@@ -133,13 +143,13 @@ class KnowledgeBase:
     # --- search ----------------------------------------------------------------------
     def _domains(self, domains: list[str] | None, filters: dict | None) -> list[Domain]:
         if domains is None:  # every domain the request may read: tenant domains only with their tenant
-            return [d for d in DOMAINS.values() if d.tenant_field is None or (filters or {}).get(d.tenant_field)]
+            return [d for d in self.domains.values() if d.tenant_field is None or (filters or {}).get(d.tenant_field)]
         if isinstance(domains, str) or not isinstance(domains, (list, tuple)) or not domains:
             raise QueryError("domains must be a non-empty list of domain names")
-        unknown = [d for d in domains if d not in DOMAINS]
+        unknown = [d for d in domains if d not in self.domains]
         if unknown:
-            raise QueryError(f"unknown domain(s) {unknown}; known: {sorted(DOMAINS)}")
-        return [DOMAINS[d] for d in dict.fromkeys(domains)]
+            raise QueryError(f"unknown domain(s) {unknown}; known: {sorted(self.domains)}")
+        return [self.domains[d] for d in dict.fromkeys(domains)]
 
     def query(self, query: str, domains: list[str] | None = None, top_k: int = 5, filters: dict | None = None,
               mode: str = "hybrid", available_only: bool = False, understand: bool = True) -> SearchResponse:
@@ -287,7 +297,7 @@ class KnowledgeBase:
         """The assistant's memory for one turn: the last ``recent`` messages of this conversation
         (from PostgreSQL, always) plus the ``k`` most relevant windows of the same owner's
         other conversations, de-duplicated, each marked ``recent`` or ``semantic``."""
-        tenant = next((d for d in DOMAINS.values() if d.tenant_field), None)
+        tenant = next((d for d in self.domains.values() if d.tenant_field and d.recent_messages), None)
         if tenant is None:
             raise QueryError("no domain holds conversations: memory is not available")
         owner_id = tenant_value(tenant, owner_id)
@@ -299,27 +309,19 @@ class KnowledgeBase:
             raise QueryError("recent must be 0..200 and k 0..100")
         if self.engine is None:
             raise QueryError("memory needs the source database")
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "SELECT id, role, content, created_at FROM conversation_history "
-                "WHERE owner_id = :o AND correlation_id = :c ORDER BY created_at DESC, id DESC LIMIT :n"),
-                {"o": owner_id, "c": correlation_id, "n": recent}).all()
         redacting = self.redact_output and tenant.redacts_personal_data
         # the source table keeps the originals: redact at read time
-        items = [{"kind": "recent", "role": r.role, "text": redact_text(r.content) if redacting else r.content,
-                  "created_at": r.created_at.isoformat(),
-                  "correlation_id": correlation_id, "message_ids": [f"conversation_history:{r.id}"]}
-                 for r in reversed(rows)]
+        items = [{"kind": "recent", "role": m["role"], "text": redact_text(m["text"]) if redacting else m["text"],
+                  "created_at": m["created_at"], "correlation_id": correlation_id, "message_ids": m["message_ids"]}
+                 for m in tenant.recent_messages(self.engine, owner_id, correlation_id, recent)]
         if k == 0 or not query or not query.strip():
             return items
         alias = tenant.collection(self.prefix)
         if not self.store.exists(alias):
             return items
         text = clean_query(query)
-        owner_only = models.Filter(
-            must=[models.FieldCondition(key=tenant.tenant_field, match=models.MatchValue(value=owner_id))],
-            must_not=[models.FieldCondition(key="correlation_id", match=models.MatchValue(value=correlation_id))],
-        )
+        owner_only = Filter(must=[Match(tenant.tenant_field, owner_id)],
+                            must_not=[Match("correlation_id", correlation_id)])
         dense = self._embed_query(self._embedder_for(alias), text)
         seen = {m for item in items for m in item["message_ids"]}
         for point in self.store.query(alias, dense, sparse_vector(text), k * 3, owner_only, "hybrid"):
@@ -357,8 +359,7 @@ def _check_identifier(name: str, value: str) -> None:
         raise QueryError(f"{name!r} contains control characters or unpaired surrogates")
 
 
-def _similarity(query_vector, point_vector) -> float:
-    dense = point_vector.get("dense") if isinstance(point_vector, dict) else point_vector
+def _similarity(query_vector, dense) -> float:
     if dense is None:
         return 0.0
     return float(np.dot(np.asarray(query_vector, dtype=np.float32), np.asarray(dense, dtype=np.float32)))

@@ -20,6 +20,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from helio_pipeline.vectorstore.types import Filter, IsEmpty, Range
+
 _KEY = re.compile(r"^shard-(\d+)-of-(\d+)$")
 BUCKET_BITS = 32  # exact as a float too: Qdrant range filters compare numbers as floats
 BUCKET_FIELD = "source_bucket"
@@ -70,16 +72,11 @@ class Shard:
         """[low, high): the source buckets of this shard."""
         return (-(-(self.index << BUCKET_BITS) // self.count), -(-((self.index + 1) << BUCKET_BITS) // self.count))
 
-    def point_filter(self):
-        """A Qdrant filter for this shard's points (and points written before buckets were
+    def point_filter(self) -> Filter:
+        """A store filter for this shard's points (and points written before buckets were
         stored, which the caller sorts out by source id)."""
-        from qdrant_client import models
-
         low, high = self.buckets
-        return models.Filter(should=[
-            models.FieldCondition(key=BUCKET_FIELD, range=models.Range(gte=low, lt=high)),
-            models.IsEmptyCondition(is_empty=models.PayloadField(key=BUCKET_FIELD)),
-        ])
+        return Filter(should=[Range(BUCKET_FIELD, gte=low, lt=high), IsEmpty(BUCKET_FIELD)])
 
 
 def shard_keys(count: int) -> list[str]:

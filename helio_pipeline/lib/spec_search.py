@@ -12,7 +12,7 @@ Qdrant conditions and a ranking, for one domain's declared payload fields.
   caller's filter wins. A constraint on a field the domain does not declare is dropped with
   a note (the products domain has no price; the prices domain has).
 
-Builds ``models`` objects and orders hits; the KnowledgeBase hands ``search_by_spec`` a
+Builds store filters (``vectorstore.Filter``) and orders hits; the KnowledgeBase hands ``search_by_spec`` a
 function that runs one query on one collection.
 """
 
@@ -22,9 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from qdrant_client import models
-
 from helio_pipeline.lib.understanding import Constraint, MakerIndex, Understanding
+from helio_pipeline.vectorstore.types import Filter, Match, MatchAny, Range
 
 WIDEN_STEPS = (1, 2, 4, 8)
 NUMERIC = ("float", "integer")
@@ -34,19 +33,19 @@ NUMERIC = ("float", "integer")
 class SpecPlan:
     """What one domain's search applies of an understood question."""
 
-    conditions: list = field(default_factory=list)  # hard: models conditions to AND
+    conditions: list = field(default_factory=list)  # hard: store conditions to AND
     targets: list[Constraint] = field(default_factory=list)  # soft numeric targets
     text: str = ""  # what to embed and match (the question without its number specs)
     interpreted: dict = field(default_factory=dict)  # the constraints applied, as JSON
     notes: list[str] = field(default_factory=list)
     order: str | None = None  # a numeric field to sort the matches by, lowest first ("mais barato")
 
-    def window(self, widen: float) -> list[models.FieldCondition]:
+    def window(self, widen: float) -> list[Range]:
         """Range conditions around each target, ``widen`` times its tolerance."""
         out = []
         for t in self.targets:
             span = abs(t.value) * (t.tolerance or 0.05) * widen
-            out.append(models.FieldCondition(key=t.field, range=models.Range(gte=t.value - span, lte=t.value + span)))
+            out.append(Range(t.field, gte=t.value - span, lte=t.value + span))
         return out
 
     def closeness(self, payload: dict) -> float:
@@ -63,14 +62,19 @@ class SpecPlan:
         return total
 
     def rank(self, hits: list) -> list:
-        """Lowest ``order`` field first when the question asks for the cheapest; else closest to
-        the targets first, in steps of half a tolerance; the given (hybrid) order decides within
-        a step."""
+        """Lowest ``order`` field first when the question asks for the cheapest; else exactly on
+        target first ("400 W": 400 W before 405 W), then closest to the targets in steps of half a
+        tolerance; the given (hybrid) order decides within a step."""
         if self.order:
             return sorted(hits, key=lambda h: _lowest(h.payload.get(self.order)))
         if not self.targets:
             return hits
-        return sorted(hits, key=lambda h: min(math.floor(self.closeness(h.payload) * 2), 10**6))
+
+        def step(hit) -> float:
+            distance = self.closeness(hit.payload)
+            return 0 if distance == 0 else 1 + min(math.floor(distance * 2), 10**6)
+
+        return sorted(hits, key=step)
 
 
 def plan(understanding: Understanding, declared: dict[str, str], explicit: dict | None) -> SpecPlan:
@@ -130,35 +134,33 @@ def _number(value) -> float | None:
 
 def _condition(c: Constraint, kind: str):
     if c.kind == "range":
-        if kind not in NUMERIC:
+        if kind not in NUMERIC or not c.bounds:
             return None
-        return models.FieldCondition(key=c.field, range=models.Range(**{op: float(v) for op, v in c.bounds}))
+        return Range(c.field, **{op: float(v) for op, v in c.bounds})
     values = list(c.values) if c.kind == "any" else [c.value]
     if kind == "bool":
-        return models.FieldCondition(key=c.field, match=models.MatchValue(value=bool(values[0]))) \
-            if len(values) == 1 and isinstance(values[0], bool) else None
+        return Match(c.field, bool(values[0])) if len(values) == 1 and isinstance(values[0], bool) else None
     if kind == "keyword":
         texts = [str(v) for v in values]
-        return models.FieldCondition(key=c.field, match=models.MatchValue(value=texts[0]) if len(texts) == 1
-                                     else models.MatchAny(any=texts))
+        return Match(c.field, texts[0]) if len(texts) == 1 else MatchAny(c.field, texts)
     if kind in NUMERIC:
         numbers = [n for n in map(_number, values) if n is not None]
         if not numbers:
             return None
         # a set of numbers as narrow ranges: works on float and integer indexes alike
-        ranges = [models.FieldCondition(key=c.field, range=models.Range(gte=n - 0.5, lte=n + 0.5)) for n in numbers]
-        return ranges[0] if len(ranges) == 1 else models.Filter(should=ranges)
+        ranges = [Range(c.field, gte=n - 0.5, lte=n + 0.5) for n in numbers]
+        return ranges[0] if len(ranges) == 1 else Filter(should=ranges)
     return None
 
 
-def combine(base: models.Filter | None, conditions: list) -> models.Filter | None:
+def combine(base: Filter | None, conditions: list) -> Filter | None:
     """``base`` (the caller's validated filter) AND ``conditions``."""
     if not conditions:
         return base
-    return models.Filter(must=[*([base] if base is not None else []), *conditions])
+    return Filter(must=[*([base] if base is not None else []), *conditions])
 
 
-def search_by_spec(search: Callable[[models.Filter | None, int], list], top_k: int, base: models.Filter | None,
+def search_by_spec(search: Callable[[Filter | None, int], list], top_k: int, base: Filter | None,
                    spec: SpecPlan, notes: list[str], deep: int = 100) -> list:
     """Hits that satisfy what the question asked first: hard constraints filter in the engine;
     a target's window widens until it holds ``top_k``; "the cheapest" sorts the ``deep`` best

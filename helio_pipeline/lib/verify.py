@@ -1,15 +1,14 @@
-"""Properties a built collection must have. Used before an alias is moved, by asset checks, and
-by both stores on the dense scores of every search."""
+"""Properties a built collection must have. Used before an alias is moved and by asset checks
+(the checks both stores make on every search live in vectorstore/integrity.py)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from helio_pipeline.lib.errors import VectorsDamaged
-from helio_pipeline.lib.store import VectorStore
 from helio_pipeline.lib.sync import is_protected
+from helio_pipeline.vectorstore import VectorStore
+from helio_pipeline.vectorstore.integrity import (  # noqa: F401 - verification's vocabulary
+    COSINE_SCORE_BOUND, check_dense_scores, dense_matrix, rebuild_hint)
 
 
 def kept_protected(store: VectorStore, collection: str, known: set[str], protected: set[str], shard=None) -> int:
@@ -62,22 +61,6 @@ def vector_size_problem(store: VectorStore, collection: str, dimensions: int) ->
 # of zeros.
 NORM_TOLERANCE = 0.01
 ZERO_VECTORS_TOLERATED = 0.01  # of the vectors checked (and always one)
-# A cosine score lies in [-1, 1]; float32 rounding of normalized vectors stays well inside this.
-COSINE_SCORE_BOUND = 1.0 + 1e-3
-
-
-def rebuild_hint(domain: str | None) -> str:
-    return f"helio rebuild --force {domain or 'DOMAIN'}"
-
-
-def dense_matrix(rows, dimensions: int) -> np.ndarray:
-    """Stored dense vectors as an (n, ``dimensions``) float matrix. A missing vector, or one of
-    another length, becomes a row of NaN: damaged, never a ragged array numpy refuses."""
-    matrix = np.full((len(rows), dimensions), np.nan)
-    for i, row in enumerate(rows):
-        if row is not None and len(row) == dimensions:
-            matrix[i] = row
-    return matrix
 
 
 def vector_problem(store: VectorStore, collection: str, shard=None) -> str | None:
@@ -115,25 +98,6 @@ def vector_problem(store: VectorStore, collection: str, shard=None) -> str | Non
     domain = store.metadata(collection).get("domain")
     return (f"{collection} holds {damaged} damaged dense vectors of {checked} ({'; '.join(kinds)}): rebuild it "
             f"from the embedding cache with `{rebuild_hint(domain)}`")
-
-
-def check_dense_scores(store, collection: str, scores) -> None:
-    """Refuse dense scores the collection's distance cannot give (VectorsDamaged, naming the
-    collection and the rebuild): a vector file overwritten with other bytes answers 1e37 or
-    NaN, and ranking by them would be garbage. Both stores call it on every dense list they
-    search, fused ones included."""
-    scores = list(scores)
-    if all(math.isfinite(s) and abs(s) <= COSINE_SCORE_BOUND for s in scores):
-        return  # what every distance can give: no need to ask which one
-    distance = store.distance(collection)
-    bound = COSINE_SCORE_BOUND if distance == "Cosine" else math.inf
-    for score in scores:
-        if not math.isfinite(score) or abs(score) > bound:
-            domain = store.metadata(collection).get("domain")
-            raise VectorsDamaged(
-                f"the collection {collection} at {store.endpoint} returned a dense score of {score:.4g}, which no "
-                f"{distance} similarity gives: its vectors are damaged. Rebuild it from the embedding cache "
-                f"(nothing is embedded again): {rebuild_hint(domain)}")
 
 
 def verify_collection(store: VectorStore, collection: str, expected_chunks: int, known_source_ids: set[str],

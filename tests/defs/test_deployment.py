@@ -30,6 +30,19 @@ def test_compose_file_is_valid_with_the_example_env(tmp_path):
 
 
 @needs_compose
+def test_migrations_run_once_before_the_code_server_and_so_before_webserver_and_daemon(tmp_path):
+    env = tmp_path / ".env"
+    shutil.copy(ROOT / ".env.example", env)
+    services = yaml.safe_load(compose_config(env).stdout)["services"]
+    assert services["migrate"]["command"] in ("helio db migrate", ["helio", "db", "migrate"])
+    assert services["migrate"]["environment"]["HELIO_DATABASE_URL"] == services["user-code"]["environment"][
+        "HELIO_DATABASE_URL"]
+    assert services["user-code"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    for name in ("webserver", "daemon"):
+        assert "user-code" in services[name]["depends_on"]
+
+
+@needs_compose
 def test_a_missing_required_variable_fails_naming_it(tmp_path):
     env = tmp_path / ".env"
     env.write_text("\n".join(line for line in (ROOT / ".env.example").read_text().splitlines()

@@ -509,3 +509,14 @@ def _job_with(executor: dg.ExecutorDefinition, name: str = "scaling_probe") -> d
         plus_one(one())
 
     return probe
+
+
+def test_k8s_migrate_job_runs_helio_db_migrate_with_the_deployments_image_and_secret():
+    """Schema changes are an explicit step on Kubernetes too: a Job running `helio db migrate`
+    with the image and Secret the user deployment runs with."""
+    job = load(K8S / "migrate-job.yaml")
+    [deployment] = load(K8S / "values.yaml")["dagster-user-deployments"]["deployments"]
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert job["kind"] == "Job" and container["command"] == ["helio", "db", "migrate"]
+    assert container["image"].rsplit(":", 1)[0] == deployment["image"]["repository"]
+    assert [s["secretRef"]["name"] for s in container["envFrom"]] == [s["name"] for s in deployment["envSecrets"]]

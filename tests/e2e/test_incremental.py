@@ -100,12 +100,18 @@ def test_unreachable_source_fails_clearly_and_deletes_nothing(kb, catalog):
 def test_cache_prune_drops_only_entries_not_hit_recently(kb, catalog):
     cache = EmbeddingCache(kb.engine)
     total = cache.stats()["entries"]
+
+    def keys() -> set[str]:
+        with kb.engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text("SELECT text_sha256 FROM kb_embedding_cache"))}
+
+    aged = sorted(keys())[:3]
     execute(kb.engine, "UPDATE kb_embedding_cache SET last_hit_at = now() - interval '40 days' "
-                       "WHERE text_sha256 IN (SELECT text_sha256 FROM kb_embedding_cache LIMIT 3)")
+                       "WHERE text_sha256 = ANY(:aged)", aged=aged)
     assert cache.prune(30) == 3
     assert cache.stats()["entries"] == total - 3
-    with kb.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT min(hit_count) FROM kb_embedding_cache")).scalar() >= 0
+    remaining = keys()
+    assert remaining.isdisjoint(aged) and len(remaining) == total - 3   # exactly the three old ones went
 
 
 def test_new_dimensions_rebuild_behind_the_alias_and_a_failing_golden_check_blocks_promotion(kb, catalog, monkeypatch):

@@ -18,7 +18,7 @@ import numpy as np
 
 from helio_pipeline.demo.seed import seed
 from helio_pipeline.lib.sharding import shard_keys
-from helio_pipeline.lib.stores import close_embedded_stores, open_store
+from helio_pipeline.vectorstore import close_embedded_stores, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 STAGES = ("extract", "chunks", "index")
@@ -27,7 +27,7 @@ STAGES = ("extract", "chunks", "index")
 def collection_points(store, alias):
     """{point id: (payload, dense vector)} of every point behind ``alias``."""
     records = store.retrieve(alias, list(store.read_index(alias)), with_vectors=True)
-    return {str(r.id): (r.payload, np.asarray(r.vector["dense"], dtype=np.float32)) for r in records}
+    return {str(r.id): (r.payload, np.asarray(r.vector, dtype=np.float32)) for r in records}
 
 
 def assert_same_points(got: dict, expected: dict) -> None:

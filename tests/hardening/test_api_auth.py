@@ -106,24 +106,24 @@ def test_apikey_create_prints_the_key_once_and_stores_only_its_hash(tmp_path, ca
     secrets_file.write_text(f"# keys for helio serve\n{entry}\n")
     assert key not in secrets_file.read_text()
 
-    keys = load_keys({"HELIO_API_KEYS_FILE": str(secrets_file)})
+    keys = load_keys(file_name=str(secrets_file))
     found = keys.verify(key)
     assert (found.name, found.owner, sorted(found.scopes)) == ("assistant", "ana", ["conversations"])
     # entries inline, several in one variable
     other_keys, other = make_keys(catalog_app=(["catalog"], None))
-    inline = load_keys({"HELIO_API_KEYS": f"{entry}; {other_keys.keys[0].entry()}"})
+    inline = load_keys(inline=f"{entry}; {other_keys.keys[0].entry()}")
     assert inline.verify(key).name == "assistant" and inline.verify(other["catalog_app"]).name == "catalog_app"
 
     # a key pasted where its hash belongs is refused, and so is an empty or missing file
     secrets_file.write_text(f"{key} name=assistant scopes=conversations\n")
     with pytest.raises(KeyConfigError, match="store only its hash"):
-        load_keys({"HELIO_API_KEYS_FILE": str(secrets_file)})
+        load_keys(file_name=str(secrets_file))
     secrets_file.write_text("# nothing yet\n")
     with pytest.raises(KeyConfigError, match="holds no keys"):
-        load_keys({"HELIO_API_KEYS_FILE": str(secrets_file)})
+        load_keys(file_name=str(secrets_file))
     with pytest.raises(KeyConfigError, match="cannot read"):
-        load_keys({"HELIO_API_KEYS_FILE": str(tmp_path / "missing")})
-    assert load_keys({}) is None
+        load_keys(file_name=str(tmp_path / "missing"))
+    assert load_keys() is None
 
 
 def _env(**extra) -> dict:

@@ -37,7 +37,7 @@ from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.errors import MassDeleteRefused
 from helio_pipeline.lib.pg_embedded import EmbeddedPostgres, find_free_port
 from helio_pipeline.lib.records import Chunk
-from helio_pipeline.lib.sync import IndexConfig, sync_collection
+from helio_pipeline.lib.sync import IndexConfig, SyncOptions, sync_collection
 
 ROOT = Path(__file__).resolve().parents[2]
 SAFETY_SECONDS = 300  # a process still running after this is a hang: killed, and the test fails
@@ -290,7 +290,7 @@ def test_refresh_allow_mass_delete_lets_a_domain_that_really_shrank_sync(helio_e
 
 @pytest.fixture
 def sync_rules(clean_db, tmp_path):
-    from helio_pipeline.lib.stores import open_store
+    from helio_pipeline.vectorstore import open_store
 
     store = open_store(path=tmp_path / "store")
     cache = EmbeddingCache(clean_db)
@@ -321,7 +321,7 @@ def test_many_documents_vanishing_is_refused_even_when_they_are_few_points(sync_
     with pytest.raises(MassDeleteRefused, match=r"delete 3 of 16 points, every point of 3 of the 5 sources"):
         sync_rules(document("d", 1) + document("manual", 12))
     assert sync_rules.store.count("g-rules") == 16
-    sync_rules(document("a", 1), allow_mass_delete=True)  # the operator says the source shrank
+    sync_rules(document("a", 1), options=SyncOptions(allow_mass_delete=True))  # the operator says the source shrank
     with pytest.raises(MassDeleteRefused, match="every point of 1 of the 1 sources"):
         sync_rules([])                                    # the last document going is refused
     assert sync_rules.store.count("g-rules") == 1

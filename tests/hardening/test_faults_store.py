@@ -29,13 +29,13 @@ import numpy as np
 import pytest
 
 import helio_pipeline.cli as cli
-import helio_pipeline.lib.store_edge as store_edge
+import helio_pipeline.vectorstore.edge.store as store_edge
 from helio_pipeline.cli import main
 from helio_pipeline.lib import repair, verify
 from helio_pipeline.lib.errors import HelioError, VectorsDamaged
-from helio_pipeline.lib.store import Point, VectorStore
-from helio_pipeline.lib.store_edge import EdgeVectorStore
-from helio_pipeline.lib.stores import close_embedded_stores
+from helio_pipeline.vectorstore import Point, close_embedded_stores
+from helio_pipeline.vectorstore.edge import EdgeVectorStore
+from helio_pipeline.vectorstore.qdrant import QdrantStore
 from tests.helpers import add_product, add_rule, execute
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,14 +65,15 @@ def damage_vectors(root: Path, collection: str) -> int:
 @pytest.fixture
 def own_postgres():
     """A second, throwaway PostgreSQL server that a test may stop."""
-    from helio_pipeline.lib.db import apply_schema, make_engine
+    from helio_pipeline.lib.db import make_engine
     from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
+    from helio_pipeline.schema import migrate
 
     base = Path(tempfile.mkdtemp(prefix="helio-test-pg-stop-"))
     server = EmbeddedPostgres(base / "data", fast=True)
     url = server.start()
     engine = make_engine(url)
-    apply_schema(engine)
+    migrate(engine, demo=True)
     yield server, url, engine
     engine.dispose()
     server.stop(force=True)
@@ -83,8 +84,9 @@ def test_postgres_stopping_mid_run_fails_the_extract_step_in_one_line_and_keeps_
         own_postgres, bucket_url, s3_endpoint, tmp_path, monkeypatch):
     from helio_pipeline.definitions import build_definitions
     from helio_pipeline.defs.resources import (
-        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, ParquetIOManager, QdrantResource, SourceDatabase,
+        EmbedderResource, KnowledgeBaseResource, ObjectStoreResource, QdrantResource, SourceDatabase,
     )
+    from helio_pipeline.defs.io_managers import ParquetIOManager
 
     server, url, engine = own_postgres
     for slug, title, body in RULES:
@@ -165,7 +167,7 @@ def _make_writable(path: Path) -> None:
 INDEX_RULES = """
 import json
 from helio_pipeline.cli import _run_job
-result = _run_job("kb_refresh", asset_selection=["rules_extract", "rules_chunks", "rules_index"])
+result = _run_job("kb_refresh", domains=["rules"])
 print(json.dumps([{"step": e.step_key, "cls": e.step_failure_data.error.cls_name,
                    "message": e.step_failure_data.error.message,
                    "cause": e.step_failure_data.error.cause is not None} for e in result.get_step_failure_events()]))
@@ -198,6 +200,7 @@ def test_a_read_only_store_fails_index_steps_in_one_line_and_search_still_answer
     hits = json.loads(search.stdout)
     assert hits and hits[0]["text"].startswith("Garantia de inversores")
 
+    assert index.stdout.strip(), index.stderr[-3000:]
     failures = json.loads(index.stdout.strip().splitlines()[-1])
     assert [f["step"] for f in failures] == ["rules_index"]          # the extract and chunks ran
     message = failures[0]["message"].strip()
@@ -434,7 +437,7 @@ def test_a_store_moved_aside_whole_gets_back_a_domain_whose_rebuild_failed(cli_e
 
 
 def test_a_server_store_drops_only_a_damaged_live_collection_before_a_forced_rebuild():
-    store = VectorStore.open(":memory:")   # no rename_collection, as on a Qdrant server
+    store = QdrantStore.open(":memory:")   # no rename_collection, as on a Qdrant server
     rng = np.random.default_rng(5)
     vectors = rng.standard_normal((20, 16))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -508,14 +511,14 @@ def test_a_slow_private_copy_does_not_hold_up_searches_of_other_collections(tmp_
     root = tmp_path / "store"
     vectors = _two_collections(root)
     store = _read_only_open(monkeypatch, root, tmp_path / "scratch")
-    real_copy, b_answered, events = store_edge._copy_sparse, threading.Event(), []
+    real_copy, b_answered, events = store_edge.copy_sparse, threading.Event(), []
 
     def held_for_a(src, dst):
         if "/kb__a/" in str(src):
             b_answered.wait(120)  # a safety bound for a regression, not a measured time
             events.append("kb__a copied")
         real_copy(src, dst)
-    monkeypatch.setattr(store_edge, "_copy_sparse", held_for_a)
+    monkeypatch.setattr(store_edge, "copy_sparse", held_for_a)
 
     def search_b():
         events.append(("kb__b answered", bool(store.query("kb__b", vectors[0], None, 3, mode="dense"))))
@@ -543,7 +546,7 @@ def any_store(request, tmp_path):
         yield store
         store.close()
     else:
-        yield VectorStore.open(":memory:")
+        yield QdrantStore.open(":memory:")
 
 
 def test_missing_and_zero_vectors_are_reported_as_damaged_not_a_traceback(any_store):
@@ -580,7 +583,7 @@ def test_missing_and_zero_vectors_are_reported_as_damaged_not_a_traceback(any_st
 
 
 def test_the_server_store_refuses_damaged_scores_in_hybrid_search_too():
-    store = VectorStore.open(":memory:")
+    store = QdrantStore.open(":memory:")
     rng = np.random.default_rng(3)
     vectors = rng.standard_normal((40, 16))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

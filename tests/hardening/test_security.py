@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from helio_pipeline.lib.errors import ConfigError
 from helio_pipeline.lib.filters import QueryError
 from tests.helpers import add_message
 
@@ -240,10 +241,11 @@ def test_the_operator_setting_turns_redaction_off_and_the_run_says_so(kb, monkey
     held = [p["text"] for p in kb.store.read_index("test-conversations", ("text",)).values()]
     assert any(EMAIL in text for text in held)  # really off: the operator asked for it
 
+    # a value that is neither: refused in one line when the code location loads, before any run
     monkeypatch.setenv("HELIO_REDACT_PII", "maybe")
-    result = kb.refresh(domains=["conversations"], raise_on_error=False)
-    assert not result.success
-    assert "HELIO_REDACT_PII" in result.get_step_failure_events()[0].step_failure_data.error.message
+    with pytest.raises(ConfigError, match="HELIO_REDACT_PII") as refused:
+        kb.refresh(domains=["conversations"], raise_on_error=False)
+    assert "\n" not in str(refused.value)
 
 
 

@@ -13,7 +13,7 @@ from helio_pipeline.lib.db import make_engine
 from helio_pipeline.lib.embedding import StaticEmbedder
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.records import Chunk
-from helio_pipeline.lib.store import VectorStore
+from helio_pipeline.vectorstore.qdrant import QdrantStore
 from helio_pipeline.lib.sync import IndexConfig, sync_collection
 
 ALIAS = "kill-rules"
@@ -43,7 +43,7 @@ class ReportingCache(EmbeddingCache):
 def main() -> None:
     pg_url, qdrant_path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     embedder = CachedEmbedder(SlowStatic(), ReportingCache(make_engine(pg_url)))
-    sync_collection(VectorStore.open(path=qdrant_path), "rules", ALIAS, chunks(n), embedder, CONFIG,
+    sync_collection(QdrantStore.open(path=qdrant_path), "rules", ALIAS, chunks(n), embedder, CONFIG,
                     payload_indexes={}, batch_size=20)
     print("done", flush=True)
 

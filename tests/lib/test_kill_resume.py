@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helio_pipeline.lib.embedding import StaticEmbedder
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
-from helio_pipeline.lib.store import VectorStore
+from helio_pipeline.vectorstore.qdrant import QdrantStore
 from helio_pipeline.lib.sync import point_id, sync_collection
 from tests.lib.killable_sync import ALIAS, CONFIG, chunks
 
@@ -33,7 +33,7 @@ def test_sigkill_mid_embedding_then_rerun_finishes_from_the_cache(pg_url, clean_
     cache = EmbeddingCache(clean_db)
     assert cache.stats()["entries"] >= embedded_before_kill  # what was paid for is kept
 
-    store = VectorStore.open(path=qdrant_path)
+    store = QdrantStore.open(path=qdrant_path)
     embedder = CachedEmbedder(StaticEmbedder(), cache)
     report = sync_collection(store, "rules", ALIAS, chunks(N), embedder, CONFIG, payload_indexes={})
     # chunks upserted before the kill are unchanged; those embedded but not yet upserted are cache hits

@@ -20,7 +20,6 @@ import pytest
 
 from helio_pipeline.lib.chunking import count_tokens
 from helio_pipeline.lib.embedding import EmbedderSpec, LocalE5Embedder
-from helio_pipeline.lib.embedding import OpenAIEmbedder as ReExported
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable
 from helio_pipeline.lib.openai_embedder import OpenAIEmbedder, _retry_after
@@ -467,9 +466,9 @@ def test_dimensions_are_sent_only_for_text_embedding_3_and_headers_carry_org_and
         pytest.approx(0.26)
 
 
-def test_defaults_spec_and_reexport():
+def test_defaults_and_spec():
     emb = EmbedderSpec("openai", api_key="sk-x", base_url="http://127.0.0.1:9/v1").build()
-    assert isinstance(emb, OpenAIEmbedder) and ReExported is OpenAIEmbedder
+    assert isinstance(emb, OpenAIEmbedder)
     assert emb.dimensions == 1536 and emb.batch_size == 256 and emb.max_concurrency == 4
     assert emb.max_inputs_per_request == 2048 and emb.max_tokens_per_request == 250_000
     assert emb.max_input_tokens == 8191 and emb.max_retry_seconds == 300

@@ -145,13 +145,12 @@ def test_find_pg_bin_missing(tmp_path, monkeypatch):
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
 
-    monkeypatch.setenv("HELIO_PG_BIN", str(empty))
     with pytest.raises(PostgresBinariesMissing) as exc:
-        find_pg_bin(search_dirs=[])
+        find_pg_bin(search_dirs=[], configured=str(empty))  # HELIO_PG_BIN
+    assert "HELIO_PG_BIN" in str(exc.value)
     assert "apt-get install -y postgresql" in str(exc.value)
     assert "brew install postgresql@16" in str(exc.value)
 
-    monkeypatch.delenv("HELIO_PG_BIN")
     with pytest.raises(PostgresBinariesMissing) as exc:
         find_pg_bin(search_dirs=[])
     assert "apt-get install -y postgresql" in str(exc.value)
@@ -171,12 +170,10 @@ def test_find_pg_bin_helio_pg_bin_and_search_dirs(tmp_path, monkeypatch):
         os.chmod(older / name, 0o755)
 
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
-    monkeypatch.delenv("HELIO_PG_BIN", raising=False)
     # globs are expanded newest version first (17 before 9)
     assert find_pg_bin(search_dirs=[str(tmp_path / "pg" / "*" / "bin")]) == fake
 
-    monkeypatch.setenv("HELIO_PG_BIN", str(older))
-    assert find_pg_bin(search_dirs=[]) == older
+    assert find_pg_bin(search_dirs=[], configured=str(older)) == older  # HELIO_PG_BIN
 
 
 @needs_pg

@@ -111,6 +111,17 @@ def test_repeated_questions_reuse_the_query_embedding(indexed):
     assert len(indexed._query_cache) == 1
 
 
+def test_the_query_embedder_is_the_one_the_collection_recorded(indexed):
+    """Configured for 32-d static vectors now, the KB still answers from the 64-d collection
+    written before: it builds the embedder the collection's metadata records."""
+    from helio_pipeline.lib.embedding import EmbedderSpec
+
+    reconfigured = KnowledgeBase(indexed.store, EmbedderSpec("static", dimensions=32), prefix=indexed.prefix,
+                                 engine=indexed.engine)
+    hits = reconfigured.search("garantia inversores", domains=["rules"], top_k=1)
+    assert hits[0].payload["slug"] == "garantia"  # a 32-d query against 64-d vectors would fail
+
+
 def test_http_api(indexed):
     client = TestClient(create_app(indexed), base_url="http://127.0.0.1")
     assert client.get("/health").json()["points"]["products"] == 5

@@ -11,10 +11,12 @@ from helio_pipeline.domains import Domain
 from helio_pipeline.lib.embedding import StaticEmbedder
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.errors import MassDeleteRefused
-from helio_pipeline.lib.indexing import IndexOptions, index_domain
+from helio_pipeline.lib.golden import GoldenQuery, stride
+from helio_pipeline.lib.indexing import index_domain
 from helio_pipeline.lib.records import Chunk
 from helio_pipeline.lib.shard_builds import ShardBuilds
 from helio_pipeline.lib.sharding import Scope, Shard, parse_per_domain, parse_shard_counts, shard_keys, shard_of, sql_shard_predicate
+from helio_pipeline.lib.sync import SyncOptions
 
 IDS = [f"cliente-{i % 37}/conversa-{i}" for i in range(400)] + ["ação/orçamento-ç", "SKU-550W", "a/b/c"]
 
@@ -69,8 +71,14 @@ def test_a_scope_combines_source_ids_and_a_shard():
 
 # --- shard by shard through the index engine ------------------------------------------------
 
+def _docs_golden(chunks: list[Chunk]) -> list[GoldenQuery]:
+    """Each of six documents' first chunk, word for word, finds its document."""
+    firsts = stride(sorted((c for c in chunks if c.chunk_no == 0), key=lambda c: c.source_id), 6)
+    return [GoldenQuery(c.text, frozenset({c.source_id}), origin="derived") for c in firsts]
+
+
 DOCS = Domain(name="docs", description="test documents", extract=lambda sources: None, chunk=lambda frame: [],
-              filter_fields={"kind": "keyword"}, chunker_version="v1")
+              filter_fields={"kind": "keyword"}, chunker_version="v1", derived_golden=_docs_golden)
 
 
 def docs(sources: list[str], prefix: str = "texto") -> list[Chunk]:
@@ -83,7 +91,7 @@ SOURCES = [f"doc-{i}" for i in range(60)]
 
 @pytest.fixture(params=["qdrant-client", "edge"])
 def store(request, tmp_path):
-    from helio_pipeline.lib.stores import open_store
+    from helio_pipeline.vectorstore import open_store
 
     return open_store(path=tmp_path / "store", embedded="qdrant-local" if request.param == "qdrant-client" else "edge")
 
@@ -94,7 +102,7 @@ def index(store, clean_db):
 
     def run(chunks, shard=None, prefix="sharded", domain=DOCS, **options):
         embedder = CachedEmbedder(StaticEmbedder(64), cache)
-        return index_domain(domain, chunks, store, embedder, prefix, IndexOptions(shard=shard, **options),
+        return index_domain(domain, chunks, store, embedder, prefix, SyncOptions(**options), shard,
                             builds=builds)
 
     return run
@@ -104,8 +112,7 @@ def points(store, alias):
     records = store.retrieve(alias, list(store.read_index(alias)), with_vectors=True)
     out = {}
     for r in records:
-        vector = r.vector["dense"] if isinstance(r.vector, dict) else r.vector
-        out[str(r.id)] = (r.payload, np.round(np.asarray(vector, dtype=np.float32), 5).tolist())
+        out[str(r.id)] = (r.payload, np.round(np.asarray(r.vector, dtype=np.float32), 5).tolist())
     return out
 
 

@@ -8,10 +8,10 @@ import pytest
 from helio_pipeline.demo.catalog_data import load_catalog
 from helio_pipeline.demo.seed import PRODUCT_DROP, seed_prices, seed_products
 from helio_pipeline.domains import DOMAINS
-from helio_pipeline.lib.catalog import chunk_products, extract_products
+from helio_pipeline.domains.products import chunk_products, extract_products
 from helio_pipeline.lib.objectstore import open_object_store
-from helio_pipeline.lib.prices import chunk_prices, extract_prices
-from helio_pipeline.lib.records import Sources
+from helio_pipeline.domains.prices import chunk_prices, extract_prices
+from helio_pipeline.lib.records import SourceAccess
 from helio_pipeline.lib.specs import SPEC_FIELDS, canonical_specs
 from tests.helpers import add_price, add_product
 
@@ -21,7 +21,7 @@ DROP = "catalog/products/distribuidor.csv"
 
 @pytest.fixture
 def sources(clean_db, bucket_url, s3_endpoint):
-    return Sources(engine=clean_db, objects=open_object_store(bucket_url, endpoint_url=s3_endpoint))
+    return SourceAccess(engine=clean_db, objects=open_object_store(bucket_url, endpoint_url=s3_endpoint))
 
 
 def _listed(value):

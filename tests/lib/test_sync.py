@@ -7,7 +7,7 @@ from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.errors import CheckFailed, MassDeleteRefused
 from helio_pipeline.lib.records import Chunk
 from helio_pipeline.lib.retrieval import KnowledgeBase
-from helio_pipeline.lib.sync import IndexConfig, point_id, rollback, sync_collection
+from helio_pipeline.lib.sync import IndexConfig, SyncOptions, point_id, rollback, sync_collection
 
 ALIAS = "t-rules"
 
@@ -21,7 +21,7 @@ def doc(source_id: str, n: int, kind: str = "warranty", prefix: str = "texto") -
 def store(request, tmp_path):
     """The sync runs unchanged on both backends: qdrant-client (local mode, the server API)
     and Qdrant's engine in-process (qdrant-edge)."""
-    from helio_pipeline.lib.stores import open_store
+    from helio_pipeline.vectorstore import open_store
 
     return open_store(path=tmp_path / "store", embedded="qdrant-local" if request.param == "qdrant-client" else "edge")
 
@@ -34,7 +34,8 @@ def sync(store, clean_db):
         embedder = CachedEmbedder(StaticEmbedder(dims), cache)
         config = IndexConfig("static", "tokenlearn-static-64", dims, "v1")
         kwargs.setdefault("payload_indexes", {"kind": "keyword"})
-        return sync_collection(store, "rules", ALIAS, chunks, embedder, config, **kwargs)
+        options = SyncOptions(**{name: kwargs.pop(name) for name in list(kwargs) if name in SyncOptions.model_fields})
+        return sync_collection(store, "rules", ALIAS, chunks, embedder, config, options=options, **kwargs)
 
     return run
 
@@ -103,7 +104,7 @@ def test_mass_delete_guard_refuses_then_override_proceeds(sync, store):
 
 def test_scoped_sync_touches_only_its_sources(sync, store):
     sync(BASE)
-    report = sync(doc("b", 1), scope={"b", "zz"})
+    report = sync(doc("b", 1), source_ids=["b", "zz"])
     assert report.deleted == 2 and report.unchanged == 1
     assert store.count(ALIAS) == 9
 

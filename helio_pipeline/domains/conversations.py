@@ -1,5 +1,7 @@
-"""Conversation history: ``conversation_history`` rows plus JSONL transcript exports under
-``conversations/``, chunked as windows of consecutive turns within one conversation."""
+"""The conversations domain: ``conversation_history`` rows plus JSONL transcript exports under
+``conversations/``, chunked as windows of consecutive turns within one conversation, per
+owner (the tenant field), with personal data redacted before anything is stored. Its
+``recent_messages`` hook gives KnowledgeBase.memory the last turns of a conversation."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
-from helio_pipeline.lib.chunking import turn_windows
-from helio_pipeline.lib.redaction import redact
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso, read_jsonl_lines
+from helio_pipeline import vocabulary
+from helio_pipeline.domains.base import Domain
+from helio_pipeline.lib.chunking import CHUNKER_VERSION, turn_windows
+from helio_pipeline.lib.golden import GoldenQuery, stride
+from helio_pipeline.lib.redaction import REDACTOR_VERSION, redact
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, iso, read_jsonl_lines
 from helio_pipeline.lib.sharding import sql_shard_predicate
 
 TRANSCRIPTS_PREFIX = "conversations/"
@@ -25,7 +30,7 @@ def source_id(owner_id: str, correlation_id: str) -> str:
     return f"{owner_id}/{correlation_id}"
 
 
-def extract_conversations(sources: Sources) -> Extraction:
+def extract_conversations(sources: SourceAccess) -> Extraction:
     ex = Extraction(frame=pd.DataFrame())
     shard = sources.shard
     # a shard run reads only its conversations: the shard is computed inside PostgreSQL
@@ -138,3 +143,45 @@ def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 1) ->
             chunks.append(Chunk(source_id(owner, correlation), n, "\n".join(turns[start:end]), window[0]["source"],
                                 iso(window[-1]["created_at"]), fields, embed_text="\n".join(spoken)))
     return chunks
+
+
+def recent_messages(engine, owner_id: str, correlation_id: str, limit: int) -> list[dict]:
+    """The last ``limit`` messages of one conversation of one owner, oldest first, as stored
+    (the caller redacts what it returns)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT id, role, content, created_at FROM conversation_history "
+            "WHERE owner_id = :o AND correlation_id = :c ORDER BY created_at DESC, id DESC LIMIT :n"),
+            {"o": owner_id, "c": correlation_id, "n": limit}).all()
+    return [{"role": r.role, "text": r.content, "created_at": r.created_at.isoformat(),
+             "message_ids": [f"conversation_history:{r.id}"]} for r in reversed(rows)]
+
+
+def derived_golden(chunks: list[Chunk]) -> list[GoldenQuery]:
+    """A customer's own first words in six conversations spread over the collection, each
+    expected to find its conversation within its owner's."""
+    out = []
+    for c in stride(sorted((c for c in chunks if c.chunk_no == 0), key=lambda c: c.source_id), 6):
+        first_user_line = next((line for line in c.text.splitlines() if line.startswith("Cliente: ")), None)
+        if first_user_line:
+            words = first_user_line.removeprefix("Cliente: ").split()[:14]
+            out.append(GoldenQuery(" ".join(words), frozenset({c.source_id}), {"owner_id": c.fields["owner_id"]},
+                                   origin="derived"))
+    return out
+
+
+DOMAIN = Domain(
+    name="conversations",
+    description="Customer conversations as windows of 6 consecutive turns (1 overlapping), per owner.",
+    extract=extract_conversations,
+    chunk=chunk_conversations,
+    filter_fields={"owner_id": "keyword", "correlation_id": "keyword", "started_at": "datetime",
+                   "ended_at": "datetime"},
+    tenant_field="owner_id",
+    cues=vocabulary.CONVERSATION_CUES,
+    chunker_version=f"{CHUNKER_VERSION}.c2.redact{REDACTOR_VERSION}",
+    sources=("postgres/conversation_history", "s3/conversations"),
+    redacts_personal_data=True,
+    derived_golden=derived_golden,
+    recent_messages=recent_messages,
+)

@@ -16,8 +16,14 @@ from itertools import groupby
 import pandas as pd
 import sqlalchemy as sa
 
-from helio_pipeline.lib.catalog import CATEGORY_PT, _num, _text, raw_specs, read_catalog
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, csv_drops, iso
+from helio_pipeline import vocabulary
+from helio_pipeline.domains.base import Domain
+from helio_pipeline.domains.products import (
+    PRODUCT_CSV_COLUMNS, PRODUCT_CSV_PREFIX, CATEGORY_PT, _num, _text, raw_specs, read_catalog,
+)
+from helio_pipeline.lib.chunking import CHUNKER_VERSION
+from helio_pipeline.lib.golden import GoldenQuery, stride
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, csv_drops, iso
 from helio_pipeline.lib.specs import canonical_specs
 
 PRICE_CSV_PREFIX = "catalog/prices/"
@@ -44,7 +50,7 @@ def _product_attributes(catalog: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-def extract_prices(sources: Sources) -> Extraction:
+def extract_prices(sources: SourceAccess) -> Extraction:
     ex = Extraction(frame=pd.DataFrame())
     products = Extraction(frame=pd.DataFrame())
     catalog = read_catalog(sources, products)
@@ -172,3 +178,47 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
         sources = ",".join(sorted({r["source"] for r in rows}))
         chunks.append(Chunk(sku, 0, " ".join(parts), sources, iso(updated), fields, embed_text=semantic))
     return chunks
+
+
+def derived_golden(chunks: list[Chunk]) -> list[GoldenQuery]:
+    """A supplement to the hand-written questions: "preço <name>" for six products spread over
+    the catalog, each expected to find that product's price document."""
+    firsts = sorted((c for c in chunks if c.chunk_no == 0), key=lambda c: c.source_id)
+    return [GoldenQuery(f"preço {c.fields['name']}", frozenset({c.source_id}), origin="derived")
+            for c in stride(firsts, 6)]
+
+
+CHANGE_TRACKING_SQL = """
+CREATE OR REPLACE FUNCTION kb_log_prices() RETURNS trigger AS $$
+DECLARE
+    pid BIGINT := CASE WHEN TG_OP = 'DELETE' THEN OLD.product_id ELSE NEW.product_id END;
+BEGIN
+    -- NULL when the product itself was deleted (cascade): its own log row covers it
+    INSERT INTO kb_change_log (table_name, row_key, operation)
+    VALUES ('prices', (SELECT sku FROM products WHERE id = pid), TG_OP);
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS kb_prices_changes ON prices;
+CREATE TRIGGER kb_prices_changes AFTER INSERT OR UPDATE OR DELETE ON prices
+    FOR EACH ROW EXECUTE FUNCTION kb_log_prices();
+"""
+
+DOMAIN = Domain(
+    name="prices",
+    description="One document per product listing its current B1/B3 prices across distributors.",
+    extract=extract_prices,
+    chunk=chunk_prices,
+    filter_fields={"sku": "keyword", "distributor": "keyword", "tier": "keyword", "category": "keyword",
+                   "price": "float", "manufacturer": "keyword", "power_w": "float", "technology": "keyword",
+                   "voltage_v": "float"},
+    chunker_version=f"{CHUNKER_VERSION}.pr5",
+    # a product's name and specs appear in its price document: product changes re-sync it too
+    sources=("postgres/prices", "postgres/products", "s3/catalog/prices", "s3/catalog/products"),
+    csv_columns={PRICE_CSV_PREFIX: tuple(PRICE_CSV_COLUMNS), PRODUCT_CSV_PREFIX: tuple(PRODUCT_CSV_COLUMNS)},
+    change_tracking_sql=CHANGE_TRACKING_SQL,
+    vocabulary=vocabulary.PRICES_PT,
+    maker_field="manufacturer",
+    cues=vocabulary.PRICE_CUES,
+    refines=("products",),
+    derived_golden=derived_golden,
+)

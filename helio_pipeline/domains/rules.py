@@ -1,5 +1,9 @@
-"""Business rules and regulatory documents: the ``business_rules`` table plus Markdown, text
-and PDF files under ``rules/`` in the object store, chunked in ~500-token windows."""
+"""The rules domain: business rules and regulatory documents, the ``business_rules`` table plus
+Markdown, text and PDF files under ``rules/`` in the object store, chunked in ~500-token
+windows.
+
+Its golden questions are hand-written by the business team (``kb_golden_queries``, expected
+documents named by ``slug``); document titles are a derived supplement, reported apart."""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ import re
 import pandas as pd
 import sqlalchemy as sa
 
-from helio_pipeline.lib.chunking import token_windows
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, iso
+from helio_pipeline import vocabulary
+from helio_pipeline.domains.base import Domain
+from helio_pipeline.lib.chunking import CHUNKER_VERSION, token_windows
+from helio_pipeline.lib.golden import GoldenQuery, stride
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, iso
 
 RULES_PREFIX = "rules/"
 # the closing "---" may end the file without a newline (front matter and nothing else)
@@ -51,7 +58,7 @@ def parse_document(key: str, data: bytes) -> dict:
     return {"title": title, "kind": kind, "body": body.strip()}
 
 
-def extract_rules(sources: Sources) -> Extraction:
+def extract_rules(sources: SourceAccess) -> Extraction:
     ex = Extraction(frame=pd.DataFrame())
     with sources.engine.connect() as conn:
         table = pd.read_sql(
@@ -98,3 +105,37 @@ def chunk_rules(frame: pd.DataFrame) -> list[Chunk]:
             fields = {"title": row["title"], "kind": row["kind"], "slug": row["slug"]}
             chunks.append(Chunk(row["source_id"], n, text, row["source"], iso(row["updated_at"]), fields))
     return chunks
+
+
+def derived_golden(chunks: list[Chunk]) -> list[GoldenQuery]:
+    """A supplement to the hand-written questions: the titles of six documents spread over the
+    corpus, each expected to find its document (a lexical measure: titles are in the text)."""
+    firsts = sorted((c for c in chunks if c.chunk_no == 0 and c.fields.get("title")), key=lambda c: c.source_id)
+    return [GoldenQuery(c.fields["title"], frozenset({c.source_id}), origin="derived") for c in stride(firsts, 6)]
+
+
+CHANGE_TRACKING_SQL = """
+CREATE OR REPLACE FUNCTION kb_log_business_rules() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO kb_change_log (table_name, row_key, operation)
+    VALUES ('business_rules', 'business_rules:' || (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END), TG_OP);
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS kb_business_rules_changes ON business_rules;
+CREATE TRIGGER kb_business_rules_changes AFTER INSERT OR UPDATE OR DELETE ON business_rules
+    FOR EACH ROW EXECUTE FUNCTION kb_log_business_rules();
+"""
+
+DOMAIN = Domain(
+    name="rules",
+    description="Business rules and regulatory summaries in ~500-token windows with 50 tokens of overlap.",
+    extract=extract_rules,
+    chunk=chunk_rules,
+    filter_fields={"kind": "keyword", "slug": "keyword"},
+    chunker_version=f"{CHUNKER_VERSION}.r2",
+    sources=("postgres/business_rules", "s3/rules"),
+    change_tracking_sql=CHANGE_TRACKING_SQL,
+    cues=vocabulary.RULE_CUES,
+    refines=("products",),
+    derived_golden=derived_golden,
+)

@@ -2,18 +2,18 @@
 
 import pytest
 
-from helio_pipeline.lib.catalog import extract_products
-from helio_pipeline.lib.conversations import chunk_conversations, extract_conversations
+from helio_pipeline.domains.products import extract_products
+from helio_pipeline.domains.conversations import chunk_conversations, extract_conversations
 from helio_pipeline.lib.objectstore import open_object_store
-from helio_pipeline.lib.prices import extract_prices
-from helio_pipeline.lib.records import Sources
-from helio_pipeline.lib.rules import chunk_rules, extract_rules
+from helio_pipeline.domains.prices import extract_prices
+from helio_pipeline.lib.records import SourceAccess
+from helio_pipeline.domains.rules import chunk_rules, extract_rules
 from tests.helpers import add_message, add_price, add_product, add_rule
 
 
 @pytest.fixture
 def sources(clean_db, bucket_url, s3_endpoint):
-    return Sources(engine=clean_db, objects=open_object_store(bucket_url, endpoint_url=s3_endpoint))
+    return SourceAccess(engine=clean_db, objects=open_object_store(bucket_url, endpoint_url=s3_endpoint))
 
 
 def test_products_union_table_and_csv_drop_and_quarantine_bad_lines(sources):

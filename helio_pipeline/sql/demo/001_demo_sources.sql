@@ -1,5 +1,6 @@
--- Source contract: the tables Helio KB reads. Applied idempotently (IF NOT EXISTS) by
--- helio_pipeline.lib.db.apply_schema; safe to run on every start.
+-- The distributor's source tables that the demo creates and seeds (`helio seed`, `helio demo`,
+-- `helio db migrate --demo`). Helio KB only reads these tables: in production they are the
+-- distributor's own, and the pipeline's migrations (../0*.sql) never create or alter them.
 
 CREATE TABLE IF NOT EXISTS products (
     id           BIGSERIAL PRIMARY KEY,

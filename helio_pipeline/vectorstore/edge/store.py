@@ -1,24 +1,14 @@
 """The vector store on Qdrant Edge: Qdrant's own engine, in-process, one shard per collection.
 
-:class:`EdgeVectorStore` has the public methods and return shapes of
-:class:`helio_pipeline.lib.store.VectorStore`, so the sync engine, the checks and the
-KnowledgeBase run on it unchanged. qdrant-client's local mode evaluates filters in Python
-(about 120 ms per filtered query at 10k points); Qdrant Edge uses the engine's payload
-indexes (well under a millisecond).
+:class:`EdgeVectorStore` implements ``vectorstore.base.VectorStore``, so the sync engine, the
+checks and the KnowledgeBase run on it unchanged. qdrant-client's local mode evaluates
+filters in Python (about 120 ms per filtered query at 10k points); Qdrant Edge uses the
+engine's payload indexes (well under a millisecond).
 
 Qdrant Edge knows one shard per directory and nothing of collections or aliases, so this
-module keeps them itself, under a root directory::
-
-    <root>/.lock                 fcntl lock: one process at a time (pid and label inside)
-    <root>/catalog.json          {"format": 1, "qdrant_edge": "<version>",
-                                  "collections": {name: {dimensions, distance, payload_indexes,
-                                                         tenant_field, metadata, [dir]}},
-                                  "aliases": {alias: collection}}
-    <root>/catalog.backup.json   the same, written after it: what ``helio rebuild`` reads to
-                                 bring collections back when the catalog itself is damaged
-    <root>/collections/<dir>/    one EdgeShard per physical collection (``dir`` is the
-                                 collection's name unless it was renamed or its name's
-                                 directory was taken: see :meth:`EdgeVectorStore.rename_collection`)
+package keeps them itself, in a catalog under a root directory (the layout: catalog.py).
+A shard directory is the collection's name unless it was renamed or its name's directory
+was taken (see :meth:`EdgeVectorStore.rename_collection`).
 
 Every catalog change (a new collection, metadata, an alias move, a drop) writes a temporary
 file, fsyncs it and ``os.replace``-s it over the catalog, so an alias moves atomically. A
@@ -31,8 +21,9 @@ reading: it takes a shared lock if the lock file exists, every write raises
 :class:`StoreNotWritable` naming the directory, and each shard a search loads is a private
 copy (Qdrant Edge opens its files for writing even to search; the copy is sparse, so it costs
 the data, not the preallocated files). The copies live in a ``helio-edge-readonly-<pid>-*``
-directory under ``HELIO_EDGE_SCRATCH_DIR`` (default: the temporary directory), removed on
-close; one left by a process that died without closing is removed by the next read-only open.
+directory under ``scratch_dir`` (the factory passes ``HELIO_EDGE_SCRATCH_DIR``; default: the
+temporary directory), removed on close; one left by a process that died without closing is
+removed by the next read-only open.
 
 Dense scores are checked as they come out of the engine: a score no cosine similarity can
 have (a vector file overwritten with other bytes gives 1e37 or NaN) raises
@@ -43,7 +34,8 @@ A write survives the process dying as soon as it returns: it is in the shard's w
 log, which the next load replays. Segments are flushed at most once a second during a run of
 writes (see ``FLUSH_INTERVAL_S``), before an alias moves, on :meth:`close` and at exit.
 
-All ``qdrant_edge`` imports live in this module.
+All ``qdrant_edge`` imports live in this package (filters in ``filters.py``, the files under
+the root in ``catalog.py``). Hybrid queries are fused here, by ``vectorstore.fusion``.
 """
 
 from __future__ import annotations
@@ -51,7 +43,6 @@ from __future__ import annotations
 import atexit
 import copy
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -60,25 +51,22 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import date, datetime, timezone
-from importlib import metadata as _importlib_metadata
 from pathlib import Path
 
 import numpy as np
 import qdrant_edge as qe
-from qdrant_client import models
 
-from helio_pipeline.lib.errors import HelioError, StoreBusy, StoreNotWritable
-from helio_pipeline.lib.verify import check_dense_scores, dense_matrix
+from helio_pipeline.lib.errors import HelioError, StoreNotWritable
+from helio_pipeline.vectorstore.base import DENSE, READ_INDEX_FIELDS, SPARSE, check_mode
+from helio_pipeline.vectorstore.edge.catalog import (CATALOG, CATALOG_BACKUP, CATALOG_FORMAT, COLLECTIONS,
+                                                     SCRATCH_DIR_ENV, SCRATCH_PREFIX, CollectionNotFound, check_name,
+                                                     copy_sparse, edge_version, lock_exclusive, lock_shared,
+                                                     read_catalog, rebuild_hint, sweep_scratch, unlock, write_catalog)
+from helio_pipeline.vectorstore.edge.filters import out_id, point_id, to_edge_filter
+from helio_pipeline.vectorstore.fusion import prefetch_depth, rrf
+from helio_pipeline.vectorstore.integrity import check_dense_scores, dense_matrix
+from helio_pipeline.vectorstore.types import CollectionSpec, Filter, Hit, Point
 
-DENSE = "dense"
-SPARSE = "sparse"
-CATALOG_FORMAT = 1
-CATALOG = "catalog.json"
-CATALOG_BACKUP = "catalog.backup.json"
-LOCK = ".lock"
-COLLECTIONS = "collections"
-RRF_K = 2  # Qdrant's default for Fusion.RRF (server and qdrant-client local mode alike)
 _SCROLL_PAGE = 2048
 # Collections are created without a write-ahead log: a WAL is replayed and held in memory
 # by every process that loads the shard (about half of what a loaded collection costs, see
@@ -106,9 +94,6 @@ _CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
 _DELETE_BATCH = 1000
 # errors that mean "this process may not write here" (not: the disk is broken)
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
-# where a read-only root's private shard copies go: <dir>/helio-edge-readonly-<pid>-<random>/
-SCRATCH_DIR_ENV = "HELIO_EDGE_SCRATCH_DIR"
-SCRATCH_PREFIX = "helio-edge-readonly-"
 
 
 def _edge_config(dimensions: int, distance: str, wal_enabled: bool | None = None):
@@ -143,255 +128,13 @@ _INDEX_TYPES = {
 }
 
 
-def edge_version() -> str:
-    """The installed qdrant-edge-py version (recorded in, and checked against, the catalog)."""
-    try:
-        return _importlib_metadata.version("qdrant-edge-py")
-    except _importlib_metadata.PackageNotFoundError:  # pragma: no cover - an unusual install
-        return "unknown"
 
-
-class CollectionNotFound(HelioError, ValueError):
-    """No collection or alias of that name (a ValueError too, as in qdrant-client's local mode)."""
-
-
-def _rebuild_hint(root: Path) -> str:
-    return (f"The store under {root} is a derived index: move that directory aside (or delete it) "
-            "and rebuild each domain with `helio rebuild DOMAIN`, or set HELIO_QDRANT_URL to use a "
-            "Qdrant server instead.")
-
-
-# --- filters ---------------------------------------------------------------------------
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _datetime_bound(value) -> str | None:
-    """RFC 3339 text for a DatetimeRange bound; a naive time is UTC, as Qdrant takes it."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).isoformat()
-    return str(value)
-
-
-def _point_id(value):
-    """The engine's form of a point id: an int, or a UUID's canonical (lower, hyphenated) text."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise ValueError(f"point id {value!r} is neither an unsigned integer nor a UUID") from None
-
-
-def _out_id(value):
-    return value if isinstance(value, int) else str(value)
-
-
-def _edge_value(value):
-    """qdrant-edge-py reads a Python bool as the integer 1 or 0 (bool is an int), which never
-    matches a bool payload: numpy's bool_ reaches it as a bool."""
-    return np.bool_(value) if isinstance(value, bool) else value
-
-
-def _match(match):
-    if isinstance(match, models.MatchValue):
-        return qe.MatchValue(_edge_value(match.value))
-    if isinstance(match, models.MatchAny):
-        return qe.MatchAny([_edge_value(v) for v in match.any])
-    if isinstance(match, models.MatchExcept):
-        return qe.MatchExcept(list(match.except_))
-    raise ValueError(f"the Qdrant Edge store does not translate {type(match).__name__} filters; "
-                     "supported matches: MatchValue, MatchAny, MatchExcept")
-
-
-def _range(rng):
-    if isinstance(rng, models.DatetimeRange):
-        return qe.RangeDateTime(gte=_datetime_bound(rng.gte), gt=_datetime_bound(rng.gt),
-                                lte=_datetime_bound(rng.lte), lt=_datetime_bound(rng.lt))
-    if isinstance(rng, models.Range):
-        def num(v):
-            return None if v is None else float(v)
-        return qe.RangeFloat(gte=num(rng.gte), gt=num(rng.gt), lte=num(rng.lte), lt=num(rng.lt))
-    raise ValueError(f"the Qdrant Edge store does not translate {type(rng).__name__} ranges; "
-                     "supported: Range, DatetimeRange")
-
-
-def _condition(cond):
-    if isinstance(cond, models.Filter):
-        return convert_filter(cond)
-    if isinstance(cond, models.FieldCondition):
-        unsupported = [f for f in ("geo_bounding_box", "geo_radius", "geo_polygon", "values_count")
-                       if getattr(cond, f, None) is not None]
-        if unsupported:
-            raise ValueError(f"the Qdrant Edge store does not translate {', '.join(unsupported)} conditions "
-                             f"(field {cond.key!r})")
-        kwargs = {}
-        if cond.match is not None:
-            kwargs["match"] = _match(cond.match)
-        if cond.range is not None:
-            kwargs["range"] = _range(cond.range)
-        if cond.is_empty is not None:
-            kwargs["is_empty"] = cond.is_empty
-        if cond.is_null is not None:
-            kwargs["is_null"] = cond.is_null
-        if not kwargs:
-            raise ValueError(f"the condition on {cond.key!r} has no match, range, is_empty or is_null")
-        return qe.FieldCondition(cond.key, **kwargs)
-    if isinstance(cond, models.HasIdCondition):
-        return qe.HasIdCondition({_point_id(i) for i in cond.has_id})
-    if isinstance(cond, models.IsEmptyCondition):
-        return qe.IsEmptyCondition(cond.is_empty.key)
-    if isinstance(cond, models.IsNullCondition):
-        return qe.IsNullCondition(cond.is_null.key)
-    raise ValueError(f"the Qdrant Edge store does not translate {type(cond).__name__} conditions; "
-                     "supported: FieldCondition (MatchValue, MatchAny, MatchExcept, Range, DatetimeRange, "
-                     "is_empty, is_null), HasIdCondition, IsEmptyCondition, IsNullCondition and nested Filter")
-
-
-def convert_filter(flt: models.Filter | None):
-    """A qdrant-client ``models.Filter`` as a ``qdrant_edge.Filter`` (None stays None).
-
-    Raises ValueError, naming the construct, for anything it does not translate."""
-    if flt is None:
-        return None
-    if not isinstance(flt, models.Filter):
-        raise ValueError(f"expected a qdrant_client.models.Filter, got {type(flt).__name__}")
-    min_should = None
-    if flt.min_should is not None:
-        min_should = qe.MinShould([_condition(c) for c in _as_list(flt.min_should.conditions)],
-                                  int(flt.min_should.min_count))
-    return qe.Filter(
-        must=[_condition(c) for c in _as_list(flt.must)] or None,
-        should=[_condition(c) for c in _as_list(flt.should)] or None,
-        must_not=[_condition(c) for c in _as_list(flt.must_not)] or None,
-        min_should=min_should,
-    )
-
-
-# --- results -----------------------------------------------------------------------------
-
-def _vectors_out(vector):
-    """Edge vectors as qdrant-client returns them: {"dense": [...], "sparse": SparseVector}."""
-    if not vector:
-        return None
-    if not isinstance(vector, dict):
-        return list(vector)
-    out = {}
-    for name, value in vector.items():
-        if isinstance(value, qe.SparseVector):
-            out[name] = models.SparseVector(indices=list(value.indices), values=list(value.values))
-        else:
-            out[name] = value
-    return out
-
-
-def _record(rec) -> models.Record:
-    return models.Record.model_construct(id=_out_id(rec.id), payload=rec.payload if rec.payload is not None else {},
-                                         vector=_vectors_out(rec.vector), shard_key=None, order_value=None)
-
-
-def _scored(point) -> models.ScoredPoint:
-    return models.ScoredPoint.model_construct(
-        id=_out_id(point.id), version=point.version, score=point.score,
-        payload=point.payload if point.payload is not None else {},
-        vector=_vectors_out(point.vector), shard_key=None, order_value=None,
-    )
-
-
-# --- files -------------------------------------------------------------------------------
-
-def _read_catalog(path: Path) -> dict:
-    """The catalog at ``path``, checked; a ValueError says what is wrong with it."""
-    try:
-        catalog = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc})") from None
-    if not isinstance(catalog, dict) or catalog.get("format") != CATALOG_FORMAT:
-        found = catalog.get("format") if isinstance(catalog, dict) else type(catalog).__name__
-        raise ValueError(f"{path} has format {found!r}; this Helio KB reads format {CATALOG_FORMAT}")
-    collections, aliases = catalog.get("collections"), catalog.get("aliases")
-    if not isinstance(collections, dict) or not isinstance(aliases, dict):
-        raise ValueError(f"{path} lacks its collections or aliases")
-    for name, entry in collections.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("dimensions"), int) \
-                or entry.get("distance") not in _DISTANCES \
-                or not isinstance(entry.get("dir", ""), str) or "/" in entry.get("dir", "") \
-                or entry.get("dir", "").startswith("."):
-            raise ValueError(f"{path} has a malformed entry for collection {name!r}")
-        entry.setdefault("payload_indexes", {})
-        entry.setdefault("tenant_field", None)
-        entry.setdefault("metadata", {})
-    for alias, target in aliases.items():
-        if target not in collections:
-            raise ValueError(f"{path} points alias {alias!r} at {target!r}, which it does not hold")
-    return catalog
-
-
-def _copy_sparse(src, dst) -> None:
-    """Copy a file's data and leave its holes holes: a shard preallocates files of 32 MB and
-    more that hold a few KB."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        size = os.fstat(fin.fileno()).st_size
-        offset = 0
-        while offset < size:
-            try:
-                start = os.lseek(fin.fileno(), offset, os.SEEK_DATA)
-            except OSError:  # ENXIO: nothing but a hole up to the end
-                break
-            end = os.lseek(fin.fileno(), start, os.SEEK_HOLE)
-            fin.seek(start)
-            fout.seek(start)
-            left = end - start
-            while left > 0:
-                chunk = fin.read(min(left, 1 << 20))
-                if not chunk:
-                    break
-                fout.write(chunk)
-                left -= len(chunk)
-            offset = end
-        fout.truncate(size)
-    shutil.copymode(src, dst)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
-
-
-def sweep_scratch(parent: str | Path) -> list[Path]:
-    """Remove this user's ``helio-edge-readonly-<pid>-*`` directories under ``parent`` whose
-    process is gone (killed before it could close its store). Returns those removed."""
-    removed = []
-    try:
-        candidates = list(Path(parent).glob(SCRATCH_PREFIX + "*"))
-    except OSError:
-        return removed
-    for path in candidates:
-        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
-            continue
-        try:
-            if not path.is_dir() or path.is_symlink() or path.stat().st_uid != os.getuid():
-                continue
-        except OSError:
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
+def _hit(rec, score: float | None) -> Hit:
+    vectors = rec.vector if isinstance(rec.vector, dict) else ({DENSE: rec.vector} if rec.vector else {})
+    dense, sparse = vectors.get(DENSE), vectors.get(SPARSE)
+    return Hit(out_id(rec.id), score, rec.payload if rec.payload is not None else {},
+               list(dense) if dense is not None else None,
+               (list(sparse.indices), list(sparse.values)) if sparse is not None else None)
 
 
 # --- the store ---------------------------------------------------------------------------
@@ -444,7 +187,7 @@ class EdgeVectorStore:
     def open(cls, root: str | Path, label: str | None = None,
              scratch_dir: str | Path | None = None) -> "EdgeVectorStore":
         """``scratch_dir``: where a root this process cannot write gets its private shard copies
-        (default: ``HELIO_EDGE_SCRATCH_DIR``, else the temporary directory)."""
+        (default: the temporary directory; ``open_store`` passes ``HELIO_EDGE_SCRATCH_DIR``)."""
         return cls(root, label, scratch_dir)
 
     # --- opening, locking, the catalog ----------------------------------------------------
@@ -460,18 +203,18 @@ class EdgeVectorStore:
         self._lock_file = None
         self._read_only: str | None = None  # why this process cannot write the root, if it cannot
         self._scratch: Path | None = None   # read-only: private copies of the shards loaded
-        self._scratch_parent = Path(scratch_dir or os.environ.get(SCRATCH_DIR_ENV) or tempfile.gettempdir())
+        self._scratch_parent = Path(scratch_dir or tempfile.gettempdir())
         self._load_locks: dict[str, threading.Lock] = {}  # one per collection: loads do not wait on each other
         try:
             root.mkdir(parents=True, exist_ok=True)
             if not os.access(root, os.W_OK):  # even when the lock file itself could be written
                 raise PermissionError(errno.EACCES, "Permission denied", str(root))
-            self._acquire_lock(label or Path(sys.argv[0] or "python").name)
+            self._lock_file = lock_exclusive(root, label or Path(sys.argv[0] or "python").name)
         except OSError as exc:
             if exc.errno not in _NOT_WRITABLE or not root.is_dir():
                 raise StoreNotWritable(f"the embedded store at {root} is not writable: {exc}") from None
             self._read_only = str(exc)
-            self._acquire_shared_lock()
+            self._lock_file = lock_shared(root)
             sweep_scratch(self._scratch_parent)
         try:
             self._catalog = self._load_catalog()
@@ -485,46 +228,6 @@ class EdgeVectorStore:
             self._shards.clear()
             self._release_lock()
             raise
-
-    def _busy(self, handle) -> StoreBusy:
-        handle.seek(0)
-        holder = handle.read().strip()
-        handle.close()
-        try:
-            info = json.loads(holder)
-            who = f"pid {info.get('pid')}, {info.get('label')}, since {info.get('since')}"
-        except (ValueError, AttributeError):
-            who = f"pid {holder or 'unknown'}"
-        return StoreBusy(
-            f"the embedded Qdrant Edge store {self.root} is open in another process ({who}). "
-            "Stop that process, or set HELIO_QDRANT_URL to a Qdrant server for concurrent use."
-        )
-
-    def _acquire_lock(self, label: str) -> None:
-        handle = open(self.root / LOCK, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise self._busy(handle) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "label": label,
-                                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}) + "\n")
-        handle.flush()
-        self._lock_file = handle
-
-    def _acquire_shared_lock(self) -> None:
-        """A reader of a root it cannot write: a shared lock on the lock file, if there is one,
-        so a writer in another process is still noticed."""
-        try:
-            handle = open(self.root / LOCK, "r", encoding="utf-8")
-        except OSError:
-            return  # no lock file (never opened for writing) or none this process may read
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            raise self._busy(handle) from None
-        self._lock_file = handle
 
     def _check_writable(self) -> None:
         self._check_open()
@@ -543,16 +246,12 @@ class EdgeVectorStore:
         self._check_writable()
 
     def _release_lock(self) -> None:
-        if self._lock_file is not None:
-            try:
-                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
-            finally:
-                self._lock_file.close()
-                self._lock_file = None
+        handle, self._lock_file = self._lock_file, None
+        unlock(handle)
 
     def _corrupt(self, what: str) -> HelioError:
         return HelioError(f"the embedded Qdrant Edge store {self.root} is unreadable: {what}. "
-                          + _rebuild_hint(self.root))
+                          + rebuild_hint(self.root))
 
     def _load_catalog(self) -> dict:
         path = self.root / CATALOG
@@ -562,10 +261,10 @@ class EdgeVectorStore:
                 raise self._corrupt(f"{path} is missing but {shards} holds collections")
             catalog = {"format": CATALOG_FORMAT, "qdrant_edge": edge_version(), "collections": {}, "aliases": {}}
             if not self._read_only:
-                self._write_catalog(catalog)
+                write_catalog(self.root, catalog)
             return catalog
         try:
-            return _read_catalog(path)
+            return read_catalog(path)
         except ValueError as exc:
             raise self._corrupt(str(exc)) from None
 
@@ -643,7 +342,7 @@ class EdgeVectorStore:
         target = scratch / path.name
         try:
             shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(path, target, copy_function=_copy_sparse)
+            shutil.copytree(path, target, copy_function=copy_sparse)
             for folder, _, files in os.walk(target):
                 os.chmod(folder, 0o700)
                 for name in files:
@@ -666,31 +365,14 @@ class EdgeVectorStore:
             # Every shard loaded under the installed engine: record it, so the next
             # mismatch is measured from this version.
             self._catalog["qdrant_edge"] = installed
-            self._write_catalog(self._catalog)
-
-    def _write_catalog(self, catalog: dict) -> None:
-        """Replace the catalog atomically (a temporary file, fsync, os.replace, fsync the
-        directory), then its backup the same way: damage to one leaves the other whole."""
-        data = json.dumps(catalog, indent=1, sort_keys=True, ensure_ascii=False)
-        for name in (CATALOG, CATALOG_BACKUP):
-            tmp = self.root / f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.root / name)
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            write_catalog(self.root, self._catalog)
 
     def _commit(self, change) -> None:
         """Apply ``change`` to a copy of the catalog, persist it, then adopt it."""
         self._check_writable()
         catalog = copy.deepcopy(self._catalog)
         change(catalog)
-        self._write_catalog(catalog)
+        write_catalog(self.root, catalog)
         self._catalog = catalog
 
     def _shard_path(self, name: str) -> Path:
@@ -797,32 +479,28 @@ class EdgeVectorStore:
                 if size != dimensions:
                     raise HelioError(f"collection {name} holds {size}-d vectors, the embedder makes {dimensions}-d")
                 return False
-            _check_name(name)
-            if distance not in _DISTANCES:
-                raise ValueError(f"unknown distance {distance!r}: use one of {sorted(_DISTANCES)}")
-            indexes = {"source_id": "keyword", "source_bucket": "integer", **payload_indexes}
-            unknown = {f: k for f, k in indexes.items() if k not in _INDEX_TYPES}
-            if unknown:
-                raise ValueError(f"unknown payload index type(s) {unknown}: use one of {sorted(_INDEX_TYPES)}")
-            meta = json.loads(json.dumps(metadata or {}))  # what the catalog will hold, checked now
+            check_name(name)
+            spec = CollectionSpec(dimensions, distance, payload_indexes, tenant_field,
+                                  json.loads(json.dumps(metadata or {})))  # what the catalog will hold, checked now
             directory = self._free_dir(name)  # a collection renamed aside may still use ``name``'s
             path = self.root / COLLECTIONS / directory
             if path.exists():  # left by a create or drop that did not finish: never in the catalog
                 shutil.rmtree(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            shard = qe.EdgeShard.create(str(path), _edge_config(int(dimensions), distance, wal_enabled=False))
+            shard = qe.EdgeShard.create(str(path), _edge_config(spec.dimensions, spec.distance, wal_enabled=False))
             try:
-                for field, kind in indexes.items():
+                for field, kind in spec.payload_indexes.items():
                     schema = _INDEX_TYPES[kind]
-                    if field == tenant_field:
+                    if field == spec.tenant_field:
                         schema = qe.KeywordIndexParams(is_tenant=True)
                     shard.update(qe.UpdateOperation.create_field_index(field, schema))
                 shard.flush()
 
                 def add(catalog):
                     catalog["collections"][name] = {
-                        "dimensions": int(dimensions), "distance": distance, "payload_indexes": indexes,
-                        "tenant_field": tenant_field, "metadata": meta,
+                        "dimensions": spec.dimensions, "distance": spec.distance,
+                        "payload_indexes": spec.payload_indexes, "tenant_field": spec.tenant_field,
+                        "metadata": spec.metadata,
                         **({"dir": directory} if directory != name else {}),
                     }
                 self._commit(add)
@@ -861,7 +539,7 @@ class EdgeVectorStore:
                 raise CollectionNotFound(f"Collection {collection} not found in the Qdrant Edge store {self.root}")
             if alias in self._catalog["collections"]:
                 raise HelioError(f"cannot create alias {alias}: a collection of that name exists")
-            _check_name(alias)
+            check_name(alias)
             # What the alias will show must be on disk before the alias shows it.
             self._flush_dirty()
 
@@ -905,7 +583,7 @@ class EdgeVectorStore:
                 raise CollectionNotFound(f"Collection {name} not found in the Qdrant Edge store {self.root}")
             if self.exists(new_name):
                 raise HelioError(f"cannot rename {name} to {new_name}: a collection or alias of that name exists")
-            _check_name(new_name)
+            check_name(new_name)
 
             def move(catalog):
                 entry = catalog["collections"].pop(name)
@@ -940,7 +618,7 @@ class EdgeVectorStore:
             catalog, unreadable = None, []
             for candidate in (aside / CATALOG, aside / CATALOG_BACKUP):
                 try:
-                    catalog = _read_catalog(candidate)
+                    catalog = read_catalog(candidate)
                     break
                 except ValueError as exc:
                     unreadable.append(str(exc))
@@ -961,7 +639,7 @@ class EdgeVectorStore:
                 target = self.root / COLLECTIONS / directory
                 shutil.rmtree(target, ignore_errors=True)  # unnamed leftovers only: the name is free
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(source), str(target), copy_function=_copy_sparse)
+                shutil.move(str(source), str(target), copy_function=copy_sparse)
                 adopted = {k: v for k, v in entry.items() if k != "dir"}
                 if directory != name:
                     adopted["dir"] = directory
@@ -976,7 +654,7 @@ class EdgeVectorStore:
                     shard = self._shards.pop(name, None)
                     if shard is not None:
                         shard.close()
-                    shutil.move(str(target), str(source), copy_function=_copy_sparse)
+                    shutil.move(str(target), str(source), copy_function=copy_sparse)
                     left[name] = problem
                 else:
                     recovered.append(name)
@@ -990,13 +668,13 @@ class EdgeVectorStore:
         _, shard = self._shard(name)
         return shard.count(qe.CountRequest(exact=True))
 
-    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash"),
-                   flt: models.Filter | None = None) -> dict[str, dict]:
+    def read_index(self, name: str, fields=READ_INDEX_FIELDS,
+                   flt: Filter | None = None) -> dict[str, dict]:
         """{point id: {field: value}} for every point (matching ``flt``), scrolled without vectors."""
         _, shard = self._shard(name)
         out: dict[str, dict] = {}
         offset = None
-        edge_filter = convert_filter(flt)
+        edge_filter = to_edge_filter(flt)
         while True:
             records, offset = shard.scroll(qe.ScrollRequest(offset=offset, limit=_SCROLL_PAGE, filter=edge_filter,
                                                             with_payload=list(fields), with_vector=False))
@@ -1005,7 +683,7 @@ class EdgeVectorStore:
             if offset is None:
                 return out
 
-    def upsert(self, name: str, points: list) -> None:
+    def upsert(self, name: str, points: list[Point]) -> None:
         if not points:
             return
         physical, shard = self._shard(name, write=True)
@@ -1013,7 +691,7 @@ class EdgeVectorStore:
         for p in points:
             indices, values = p.sparse if p.sparse else ([], [])
             batch.append(qe.Point(
-                _point_id(p.id),
+                point_id(p.id),
                 {DENSE: np.asarray(p.vector, dtype=np.float32).tolist(),
                  SPARSE: qe.SparseVector([int(i) for i in indices], [float(v) for v in values])},
                 p.payload,
@@ -1022,11 +700,11 @@ class EdgeVectorStore:
             shard.update(qe.UpdateOperation.upsert_points(batch))
             self._written(physical)
 
-    def set_payload(self, name: str, point_id: str, payload: dict) -> None:
+    def set_payload(self, name: str, pid: str, payload: dict) -> None:
         """Replace the point's whole payload."""
         physical, shard = self._shard(name, write=True)
         with self._mutex:
-            shard.update(qe.UpdateOperation.overwrite_payload([_point_id(point_id)], payload))
+            shard.update(qe.UpdateOperation.overwrite_payload([point_id(pid)], payload))
             self._written(physical)
 
     def delete(self, name: str, ids: list[str]) -> None:
@@ -1035,34 +713,35 @@ class EdgeVectorStore:
         physical, shard = self._shard(name, write=True)
         with self._mutex:
             for start in range(0, len(ids), _DELETE_BATCH):
-                shard.update(qe.UpdateOperation.delete_points([_point_id(i) for i in ids[start : start + _DELETE_BATCH]]))
+                batch = [point_id(i) for i in ids[start : start + _DELETE_BATCH]]
+                shard.update(qe.UpdateOperation.delete_points(batch))
             self._written(physical)
 
-    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[models.Record]:
+    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Hit]:
         """Records of the ids that exist, in the order asked (repeats included, as local mode does)."""
         _, shard = self._shard(name)
-        wanted = [_point_id(i) for i in ids]
+        wanted = [point_id(i) for i in ids]
         if not wanted:
             return []
-        found = {_out_id(r.id): r for r in shard.retrieve(list(dict.fromkeys(wanted)), True, bool(with_vectors))}
-        return [_record(found[i]) for i in wanted if i in found]
+        found = {out_id(r.id): r for r in shard.retrieve(list(dict.fromkeys(wanted)), True, bool(with_vectors))}
+        return [_hit(found[i], None) for i in wanted if i in found]
 
     def distance(self, name: str) -> str:
         """The collection's distance: Cosine, Euclid, Dot or Manhattan."""
         return self._catalog["collections"][self._physical(name)]["distance"]
 
-    def dense_vectors(self, name: str, flt: models.Filter | None = None, page: int = 1024):
+    def dense_vectors(self, name: str, flt: Filter | None = None, page: int = 1024):
         """Every point's dense vector (matching ``flt``) as it is stored, in pages of (ids, a
         float matrix): what verification reads to find vectors damaged on disk."""
         physical, shard = self._shard(name)
         dimensions = self._catalog["collections"][physical]["dimensions"]
-        edge_filter = convert_filter(flt)
+        edge_filter = to_edge_filter(flt)
         offset = None
         while True:
             records, offset = shard.scroll(qe.ScrollRequest(offset=offset, limit=page, filter=edge_filter,
                                                             with_payload=False, with_vector=[DENSE]))
             if records:
-                yield ([_out_id(r.id) for r in records],
+                yield ([out_id(r.id) for r in records],
                        dense_matrix([(r.vector or {}).get(DENSE) for r in records], dimensions))
             if offset is None:
                 return
@@ -1079,14 +758,13 @@ class EdgeVectorStore:
 
     # --- queries ------------------------------------------------------------------------
     def query(self, name: str, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-              limit: int, query_filter: models.Filter | None = None, mode: str = "hybrid",
-              with_vectors: bool = False) -> list[models.ScoredPoint]:
+              limit: int, query_filter: Filter | None = None, mode: str = "hybrid",
+              with_vectors: bool = False) -> list[Hit]:
         """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF (see ``_hybrid``).
         ``with_vectors`` returns each hit's dense vector (for cross-collection tie-breaks)."""
-        if mode not in ("dense", "sparse", "hybrid"):
-            raise ValueError(f"unknown search mode {mode!r}: use dense, sparse or hybrid")
+        check_mode(mode)
         physical, shard = self._shard(name)
-        flt = convert_filter(query_filter)
+        flt = to_edge_filter(query_filter)
         vectors = [DENSE] if with_vectors else False
         sparse_vec = None
         if sparse and len(sparse[0]):
@@ -1110,48 +788,30 @@ class EdgeVectorStore:
         hits = shard.query(request)
         if mode != "sparse":
             check_dense_scores(self, physical, [hit.score for hit in hits])
-        return [_scored(p) for p in hits]
+        return [_hit(p, p.score) for p in hits]
 
     def _hybrid(self, physical: str, shard, dense_query, sparse_vec, limit: int, flt,
-                vectors) -> list[models.ScoredPoint]:
-        """RRF (k=2) of a dense and a sparse list, each ``max(4 * limit, 20)`` deep and filtered.
+                vectors) -> list[Hit]:
+        """RRF (``fusion.rrf``) of a dense and a sparse list, each ``prefetch_depth(limit)`` deep
+        and filtered.
 
-        The engine searches both lists in one batch; the fusion happens here, as qdrant-client's
-        local mode does it: a point's score is the sum of 1 / (position + k) over the lists, and
-        equal scores keep the order in which points first appear (dense list first). The engine's
-        own RRF orders equal fused scores at random (a hash map), so the same query could
-        answer differently from one call to the next; this keeps answers reproducible and equal
-        to local mode's whenever the two lists are."""
-        depth = max(limit * 4, 20)
+        The engine searches both lists in one batch; the fusion happens in Python, as
+        qdrant-client's local mode does it (the same constant; equal scores keep the order in
+        which points first appear, dense list first). The engine's own RRF orders equal fused
+        scores at random (a hash map), so the same query could answer differently from one call
+        to the next; this keeps answers reproducible and equal to local mode's whenever the two
+        lists are."""
+        depth = prefetch_depth(limit)
         lists = shard.query_batch(qe.QueryBatchRequest([
             qe.QueryRequest(limit=depth, query=dense_query, filter=flt, with_payload=False, with_vector=False),
             qe.QueryRequest(limit=depth, query=qe.Query.Nearest(sparse_vec, using=SPARSE), filter=flt,
                             with_payload=False, with_vector=False),
         ]))
         check_dense_scores(self, physical, [hit.score for hit in lists[0]])  # fused ranks hide them
-        scores: dict = {}
-        versions: dict = {}
-        for hits in lists:
-            for position, hit in enumerate(hits):
-                pid = _out_id(hit.id)
-                scores[pid] = scores.get(pid, 0.0) + 1.0 / (position + RRF_K)
-                versions.setdefault(pid, hit.version)
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:limit]  # stable
+        ranked = rrf(([out_id(hit.id) for hit in hits] for hits in lists), limit)
         if not ranked:
             return []
-        records = {_out_id(r.id): r for r in shard.retrieve([pid for pid, _ in ranked], True, vectors)}
-        return [
-            models.ScoredPoint.model_construct(
-                id=pid, version=versions[pid], score=score,
-                payload=records[pid].payload if records[pid].payload is not None else {},
-                vector=_vectors_out(records[pid].vector), shard_key=None, order_value=None)
-            for pid, score in ranked if pid in records  # a point deleted meanwhile drops out
-        ]
+        records = {out_id(r.id): r for r in shard.retrieve([pid for pid, _ in ranked], True, vectors)}
+        # a point deleted meanwhile drops out
+        return [_hit(records[pid], score) for pid, score in ranked if pid in records]
 
-
-def _check_name(name: str) -> None:
-    """Collection and alias names become directory names: no separators, no leading dot."""
-    if (not isinstance(name, str) or not name or len(name) > 200 or name.startswith(".")
-            or any(c in name for c in "/\\\0")):
-        raise ValueError(f"{name!r} cannot name a collection in the Qdrant Edge store "
-                         "(1-200 characters, no '/', '\\' or NUL, not starting with '.')")

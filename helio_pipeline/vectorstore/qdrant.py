@@ -1,25 +1,27 @@
-"""The vector store: Qdrant through qdrant-client, a server or an embedded local directory.
+"""The qdrant-client backend: a Qdrant server or Qdrant Cloud, or qdrant-client's local mode
+(an embedded directory, or ``:memory:``). Fusion happens in the engine (``FusionQuery``).
 
-Everything the pipeline and the KnowledgeBase need from Qdrant goes through
-:class:`VectorStore`, so the backend can change underneath. Collections have a named dense
-vector ``dense`` and a sparse lexical vector ``sparse`` (IDF modifier) for hybrid search.
+Project types are translated here and nowhere else: ``Filter`` to ``models.Filter``, points
+to ``PointStruct``, results to ``Hit``.
 """
 
 from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from qdrant_client import QdrantClient, models
 
 from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy, StoreNotWritable
-from helio_pipeline.lib.stores import CollectionLayout
+from helio_pipeline.vectorstore.base import DENSE, READ_INDEX_FIELDS, SPARSE, check_mode
+from helio_pipeline.vectorstore.fusion import prefetch_depth
+from helio_pipeline.vectorstore.integrity import check_dense_scores, dense_matrix
+from helio_pipeline.vectorstore.types import (CollectionSpec, Filter, HasId, Hit, IsEmpty, Match, MatchAny, Point,
+                                              Range, utc_time)
 
-DENSE = "dense"
-SPARSE = "sparse"
 _INDEX_TYPES = {
     "keyword": models.PayloadSchemaType.KEYWORD,
     "integer": models.PayloadSchemaType.INTEGER,
@@ -35,15 +37,25 @@ _LOCK = threading.Lock()
 
 
 @dataclass
-class Point:
-    id: str
-    vector: np.ndarray
-    sparse: tuple[list[int], list[float]]
-    payload: dict
+class CollectionLayout:
+    """How each collection created on a Qdrant cluster is laid out: ``shard_number`` pieces,
+    each held ``replication_factor`` times on different nodes. The ``*_by_domain`` maps
+    override the defaults for one domain (a big conversations collection gets more shards
+    than the rules). ``None`` leaves it to the server."""
+
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    shard_number_by_domain: dict[str, int] = field(default_factory=dict)
+    replication_factor_by_domain: dict[str, int] = field(default_factory=dict)
+
+    def for_domain(self, domain: str | None) -> tuple[int | None, int | None]:
+        """(shard_number, replication_factor) for a collection of ``domain``."""
+        return (self.shard_number_by_domain.get(domain, self.shard_number),
+                self.replication_factor_by_domain.get(domain, self.replication_factor))
 
 
 def close_local_clients() -> None:
-    """Release every embedded store this process holds (so a Dagster run can open it)."""
+    """Release every local-mode directory this process holds (so a Dagster run can open it)."""
     with _LOCK:
         for client in _LOCAL_CLIENTS.values():
             client.close()
@@ -67,35 +79,89 @@ def open_local_client(path: str | Path) -> QdrantClient:
         return _LOCAL_CLIENTS[key]
 
 
-class VectorStore:
-    def __init__(self, client: QdrantClient, endpoint: str, layout: CollectionLayout | None = None):
+# --- translation ---------------------------------------------------------------------------
+
+def to_qdrant_filter(flt: Filter | None) -> models.Filter | None:
+    if flt is None:
+        return None
+    if not isinstance(flt, Filter):
+        raise TypeError(f"expected a vectorstore Filter, got {type(flt).__name__}")
+    return models.Filter(must=[_condition(c) for c in flt.must] or None,
+                         should=[_condition(c) for c in flt.should] or None,
+                         must_not=[_condition(c) for c in flt.must_not] or None)
+
+
+def _condition(c):
+    if isinstance(c, Filter):
+        return to_qdrant_filter(c)
+    if isinstance(c, Match):
+        return models.FieldCondition(key=c.key, match=models.MatchValue(value=c.value))
+    if isinstance(c, MatchAny):
+        return models.FieldCondition(key=c.key, match=models.MatchAny(any=list(c.values)))
+    if isinstance(c, Range):
+        bounds = {k: getattr(c, k) for k in ("gte", "gt", "lte", "lt") if getattr(c, k) is not None}
+        if c.on_time:
+            return models.FieldCondition(key=c.key, range=models.DatetimeRange(
+                **{k: utc_time(v) for k, v in bounds.items()}))
+        return models.FieldCondition(key=c.key, range=models.Range(**{k: float(v) for k, v in bounds.items()}))
+    if isinstance(c, IsEmpty):
+        return models.IsEmptyCondition(is_empty=models.PayloadField(key=c.key))
+    if isinstance(c, HasId):
+        return models.HasIdCondition(has_id=list(c.ids))
+    raise TypeError(f"not a filter condition: {type(c).__name__}")
+
+
+def _out_id(value):
+    return value if isinstance(value, int) else str(value)
+
+
+def _hit(point, score: float | None) -> Hit:
+    vectors = point.vector if isinstance(point.vector, dict) else ({DENSE: point.vector} if point.vector else {})
+    dense, sparse = vectors.get(DENSE), vectors.get(SPARSE)
+    return Hit(_out_id(point.id), score, point.payload if point.payload is not None else {},
+               list(dense) if dense is not None else None,
+               (list(sparse.indices), list(sparse.values)) if sparse is not None else None)
+
+
+class QdrantStore:
+    """The store through qdrant-client: see ``base.VectorStore`` for each method."""
+
+    def __init__(self, client: QdrantClient, endpoint: str, layout: CollectionLayout | None = None,
+                 shared: bool = False):
         self.client = client
         self.endpoint = endpoint
         self.layout = layout or CollectionLayout()
+        self._shared = shared  # a local-mode client other stores of this process use too
 
     @classmethod
     def open(cls, url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
-             **kwargs) -> "VectorStore":
+             layout: CollectionLayout | None = None) -> "QdrantStore":
         """A server at ``url`` (``:memory:`` for an in-process throwaway) or a local directory."""
         if url == ":memory:":
-            return cls(QdrantClient(location=":memory:"), ":memory:", **kwargs)
+            return cls(QdrantClient(location=":memory:"), ":memory:", layout)
         if url:
-            store = cls(QdrantClient(url=url, api_key=api_key, timeout=30), url, **kwargs)
+            store = cls(QdrantClient(url=url, api_key=api_key, timeout=30), url, layout)
             try:
                 store.client.get_collections()
             except Exception as exc:  # noqa: BLE001 - any transport error means the same to a user
                 raise SourceUnavailable(f"Qdrant at {url} is unreachable: {type(exc).__name__}") from None
             return store
         if path is None:
-            raise ValueError("VectorStore.open needs a url or a path")
-        return cls(open_local_client(path), f"local:{Path(path).resolve()}", **kwargs)
+            raise ValueError("QdrantStore.open needs a url or a path")
+        return cls(open_local_client(path), f"local:{Path(path).resolve()}", layout, shared=True)
 
     def optimize(self, name: str) -> bool:
         """Nothing to do: a Qdrant server optimizes segments in the background."""
         return False
 
     def load_all(self) -> None:
-        """Nothing to do: qdrant-client opens collections itself (the edge store loads lazily)."""
+        """Nothing to do: qdrant-client opens collections itself."""
+
+    def close(self) -> None:
+        """Close the client (a local directory's stays open for this process's other users
+        until ``close_embedded_stores``)."""
+        if not self._shared:
+            self.client.close()
 
     # --- collections and aliases -------------------------------------------------------
     def exists(self, name: str) -> bool:
@@ -113,15 +179,17 @@ class VectorStore:
             if size != dimensions:
                 raise HelioError(f"collection {name} holds {size}-d vectors, the embedder makes {dimensions}-d")
             return False
-        shard_number, replication_factor = self.layout.for_domain((metadata or {}).get("domain"))
+        spec = CollectionSpec(dimensions, distance, payload_indexes, tenant_field, metadata)
+        shard_number, replication_factor = self.layout.for_domain(spec.metadata.get("domain"))
         try:
             self.client.create_collection(
                 name,
-                vectors_config={DENSE: models.VectorParams(size=dimensions, distance=models.Distance(distance))},
+                vectors_config={DENSE: models.VectorParams(size=spec.dimensions,
+                                                           distance=models.Distance(spec.distance))},
                 sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 shard_number=shard_number,
                 replication_factor=replication_factor,
-                metadata=metadata,
+                metadata=spec.metadata,
             )
         except Exception:
             # Two shard runs of one domain can race to create the same collection on a
@@ -129,32 +197,31 @@ class VectorStore:
             if not self.exists(name):
                 raise
             return self.ensure_collection(name, dimensions, payload_indexes, tenant_field, distance, metadata)
-        for field, kind in {"source_id": "keyword", "source_bucket": "integer", **payload_indexes}.items():
+        for field_name, kind in spec.payload_indexes.items():
             schema = _INDEX_TYPES[kind]
-            if field == tenant_field:
+            if field_name == spec.tenant_field:
                 schema = models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)
-            self.client.create_payload_index(name, field, field_schema=schema)
+            self.client.create_payload_index(name, field_name, field_schema=schema)
         return True
 
     def metadata(self, name: str) -> dict:
-        """What the pipeline recorded on the collection: fingerprint, embedder, promotion time."""
         return dict(self.client.get_collection(name).config.metadata or {})
 
     def update_metadata(self, name: str, values: dict) -> None:
         self.client.update_collection(name, metadata=values)  # merged into the existing metadata
 
-    def vector_size(self, name: str) -> int:
+    def _dense_params(self, name: str):
         vectors = self.client.get_collection(name).config.params.vectors
-        return vectors[DENSE].size if isinstance(vectors, dict) else vectors.size
+        return vectors[DENSE] if isinstance(vectors, dict) else vectors
+
+    def vector_size(self, name: str) -> int:
+        return self._dense_params(name).size
 
     def distance(self, name: str) -> str:
-        """The dense vectors' distance: Cosine, Euclid, Dot or Manhattan."""
-        vectors = self.client.get_collection(name).config.params.vectors
-        params = vectors[DENSE] if isinstance(vectors, dict) else vectors
+        params = self._dense_params(name)
         return str(getattr(params.distance, "value", params.distance))
 
     def resolve(self, alias: str) -> str | None:
-        """The physical collection an alias points at (None when the alias does not exist)."""
         for item in self.client.get_aliases().aliases:
             if item.alias_name == alias:
                 return item.collection_name
@@ -179,14 +246,14 @@ class VectorStore:
     def count(self, name: str) -> int:
         return self.client.count(name, exact=True).count
 
-    def read_index(self, name: str, fields=("source_id", "source", "content_hash", "payload_hash"),
-                   flt: models.Filter | None = None) -> dict[str, dict]:
-        """{point id: {field: value}} for every point (matching ``flt``), read without vectors."""
+    def read_index(self, name: str, fields=READ_INDEX_FIELDS, flt: Filter | None = None) -> dict[str, dict]:
         out: dict[str, dict] = {}
         offset = None
+        scroll_filter = to_qdrant_filter(flt)
         while True:
             records, offset = self.client.scroll(
-                name, limit=2048, offset=offset, with_payload=list(fields), with_vectors=False, scroll_filter=flt,
+                name, limit=2048, offset=offset, with_payload=list(fields), with_vectors=False,
+                scroll_filter=scroll_filter,
             )
             for record in records:
                 out[str(record.id)] = record.payload or {}
@@ -203,7 +270,7 @@ class VectorStore:
                     id=p.id,
                     vector={
                         DENSE: np.asarray(p.vector, dtype=np.float32).tolist(),
-                        SPARSE: models.SparseVector(indices=p.sparse[0], values=p.sparse[1]),
+                        SPARSE: models.SparseVector(indices=list(p.sparse[0]), values=list(p.sparse[1])),
                     },
                     payload=p.payload,
                 )
@@ -219,66 +286,62 @@ class VectorStore:
         for start in range(0, len(ids), 1000):
             self.client.delete(name, points_selector=models.PointIdsList(points=ids[start : start + 1000]), wait=True)
 
-    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False):
-        return self.client.retrieve(name, ids=ids, with_payload=True, with_vectors=with_vectors)
+    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Hit]:
+        records = self.client.retrieve(name, ids=ids, with_payload=True, with_vectors=with_vectors)
+        return [_hit(r, None) for r in records]
 
-    def dense_vectors(self, name: str, flt: models.Filter | None = None, page: int = 1024):
-        """Every point's dense vector (matching ``flt``), in pages of (ids, a float matrix); a
-        missing or wrong-length vector is a row of NaN (see ``verify.dense_matrix``)."""
-        from helio_pipeline.lib.verify import dense_matrix  # verify imports this module
-
+    def dense_vectors(self, name: str, flt: Filter | None = None, page: int = 1024):
         dimensions = self.vector_size(name)
+        scroll_filter = to_qdrant_filter(flt)
         offset = None
         while True:
             records, offset = self.client.scroll(name, limit=page, offset=offset, with_payload=False,
-                                                 with_vectors=[DENSE], scroll_filter=flt)
+                                                 with_vectors=[DENSE], scroll_filter=scroll_filter)
             if records:
-                yield ([r.id for r in records],
+                yield ([_out_id(r.id) for r in records],
                        dense_matrix([(r.vector or {}).get(DENSE) for r in records], dimensions))
             if offset is None:
                 return
 
     # --- queries ---------------------------------------------------------------------
     def query(self, name: str, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-              limit: int, query_filter: models.Filter | None = None, mode: str = "hybrid",
-              with_vectors: bool = False):
-        """Scored points, best first. ``hybrid`` fuses dense and sparse with RRF in the engine.
+              limit: int, query_filter: Filter | None = None, mode: str = "hybrid",
+              with_vectors: bool = False) -> list[Hit]:
+        """Hits, best first. ``hybrid`` fuses dense and sparse with RRF in the engine.
         ``with_vectors`` returns each hit's dense vector (for cross-collection tie-breaks)."""
-        from helio_pipeline.lib.verify import check_dense_scores  # verify imports this module
-
+        check_mode(mode)
+        flt = to_qdrant_filter(query_filter)
         vectors = [DENSE] if with_vectors else False
-        sparse_vec = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
-        if mode == "dense" or (mode == "hybrid" and not (sparse_vec and sparse_vec.indices)):
+        sparse_vec = (models.SparseVector(indices=list(sparse[0]), values=list(sparse[1]))
+                      if sparse and len(sparse[0]) else None)
+        if mode == "dense" or (mode == "hybrid" and sparse_vec is None):
             result = self.client.query_points(name, query=np.asarray(dense).tolist(), using=DENSE,
-                                              query_filter=query_filter, limit=limit, with_payload=True,
+                                              query_filter=flt, limit=limit, with_payload=True,
                                               with_vectors=vectors)
             check_dense_scores(self, name, [p.score for p in result.points])
         elif mode == "sparse":
-            if not sparse_vec.indices:
+            if sparse_vec is None:
                 return []
-            result = self.client.query_points(name, query=sparse_vec, using=SPARSE,
-                                              query_filter=query_filter, limit=limit, with_payload=True,
-                                              with_vectors=vectors)
-        elif mode == "hybrid":
-            depth = max(limit * 4, 20)
-            dense_list = models.QueryRequest(query=np.asarray(dense).tolist(), using=DENSE, filter=query_filter,
+            result = self.client.query_points(name, query=sparse_vec, using=SPARSE, query_filter=flt,
+                                              limit=limit, with_payload=True, with_vectors=vectors)
+        else:
+            depth = prefetch_depth(limit)
+            dense_list = models.QueryRequest(query=np.asarray(dense).tolist(), using=DENSE, filter=flt,
                                              limit=depth, with_payload=False, with_vector=False)
             # the fused ranks hide the dense scores: the dense list comes back too, in the same call
             checked, result = self.client.query_batch_points(name, requests=[
                 dense_list,
                 models.QueryRequest(
                     prefetch=[
-                        models.Prefetch(query=dense_list.query, using=DENSE, limit=depth, filter=query_filter),
-                        models.Prefetch(query=sparse_vec, using=SPARSE, limit=depth, filter=query_filter),
+                        models.Prefetch(query=dense_list.query, using=DENSE, limit=depth, filter=flt),
+                        models.Prefetch(query=sparse_vec, using=SPARSE, limit=depth, filter=flt),
                     ],
-                    query=models.FusionQuery(fusion=models.Fusion.RRF),
-                    filter=query_filter,
+                    query=models.FusionQuery(fusion=models.Fusion.RRF),  # k = fusion.RRF_K
+                    filter=flt,
                     limit=limit,
                     with_payload=True,
                     with_vector=vectors,
                 ),
             ])
             check_dense_scores(self, name, [p.score for p in checked.points])
-        else:
-            raise ValueError(f"unknown search mode {mode!r}: use dense, sparse or hybrid")
-        return result.points
+        return [_hit(p, p.score) for p in result.points]

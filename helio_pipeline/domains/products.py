@@ -1,6 +1,7 @@
-"""Products: extraction from PostgreSQL + distributor CSV drops, and rendering.
+"""The products domain: one document per product (PV modules and inverters), extracted from
+PostgreSQL and distributor CSV drops, and rendered.
 
-Products and prices (``lib/prices.py``) key their documents by SKU, so a product and its prices
+Products and prices (``domains/prices.py``) key their documents by SKU, so a product and its prices
 stay linked whether they came from the ``products``/``prices`` tables or from ``catalog/`` CSV
 drops. A product's specs, CEC keys or a distributor's columns, are read into the same canonical
 fields (``lib/specs.py``) for its text and its payload.
@@ -14,8 +15,12 @@ import math
 import pandas as pd
 import sqlalchemy as sa
 
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, Sources, csv_drops, iso
-from helio_pipeline.lib.specs import TECHNOLOGY_PT, canonical_specs, spec_payload
+from helio_pipeline import vocabulary
+from helio_pipeline.domains.base import Domain
+from helio_pipeline.lib.chunking import CHUNKER_VERSION
+from helio_pipeline.lib.golden import GoldenQuery, stride
+from helio_pipeline.lib.records import Availability, Chunk, Extraction, Problem, SourceAccess, csv_drops, iso
+from helio_pipeline.lib.specs import SPEC_INDEXES, TECHNOLOGY_PT, canonical_specs, spec_payload
 
 PRODUCT_CSV_PREFIX = "catalog/products/"
 PRODUCT_CSV_COLUMNS = ["sku", "name", "manufacturer", "category"]
@@ -60,7 +65,7 @@ def _spec_problem(kind: str, unreadable: list[str], product: str) -> str:
     return "; ".join(f"{kind} {p}" for p in unreadable) + f"; {product} is indexed without {them}"
 
 
-def _read_product_drops(sources: Sources, known_skus: set[str], ex: Extraction) -> list[dict]:
+def _read_product_drops(sources: SourceAccess, known_skus: set[str], ex: Extraction) -> list[dict]:
     rows = []
     first_seen: dict[str, tuple[str, int]] = {}  # sku -> (object key, line) of the drop line that defines it
     for obj, line, row in csv_drops(sources, PRODUCT_CSV_PREFIX, PRODUCT_CSV_COLUMNS, ex):
@@ -97,7 +102,7 @@ def _read_product_drops(sources: Sources, known_skus: set[str], ex: Extraction) 
     return rows
 
 
-def read_catalog(sources: Sources, ex: Extraction) -> pd.DataFrame:
+def read_catalog(sources: SourceAccess, ex: Extraction) -> pd.DataFrame:
     """Every product (table first, then CSV-only SKUs), one row per SKU."""
     with sources.engine.connect() as conn:
         table = pd.read_sql(
@@ -111,7 +116,7 @@ def read_catalog(sources: Sources, ex: Extraction) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame(drops)], ignore_index=True) if drops else table
 
 
-def extract_products(sources: Sources) -> Extraction:
+def extract_products(sources: SourceAccess) -> Extraction:
     ex = Extraction(frame=pd.DataFrame())
     frame = read_catalog(sources, ex)
     bad = frame["name"].isna() | (frame["name"].astype(str).str.strip() == "")
@@ -206,3 +211,53 @@ def chunk_products(frame: pd.DataFrame) -> list[Chunk]:
         chunks.append(Chunk(row["sku"], 0, text, row["source"], iso(row.get("updated_at")), fields,
                             embed_text=vector_text))
     return chunks
+
+
+def derived_golden(chunks: list[Chunk]) -> list[GoldenQuery]:
+    """A supplement to the hand-written questions: six model codes and six catalog names of
+    products spread over the catalog, each expected to find its own product."""
+    picked = stride(sorted((c for c in chunks if c.chunk_no == 0), key=lambda c: c.source_id), 12)
+    codes = [GoldenQuery(c.fields["sku"].split("@")[0], frozenset({c.source_id}), origin="derived")
+             for c in picked[::2]]
+    names = [GoldenQuery(c.fields["name"], frozenset({c.source_id}), origin="derived") for c in picked[1::2]]
+    return codes + names
+
+
+CHANGE_TRACKING_SQL = """
+CREATE OR REPLACE FUNCTION kb_log_products() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO kb_change_log (table_name, row_key, operation) VALUES ('products', OLD.sku, TG_OP);
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.sku IS DISTINCT FROM OLD.sku) THEN
+        INSERT INTO kb_change_log (table_name, row_key, operation) VALUES ('products', NEW.sku, TG_OP);
+    END IF;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS kb_products_changes ON products;
+CREATE TRIGGER kb_products_changes AFTER INSERT OR UPDATE OR DELETE ON products
+    FOR EACH ROW EXECUTE FUNCTION kb_log_products();
+"""
+
+DOMAIN = Domain(
+    name="products",
+    description="One document per product (PV modules and inverters): name, maker, category and key specs.",
+    extract=extract_products,
+    chunk=chunk_products,
+    # SPEC_INDEXES: the canonical specs (lib/specs.py): power_w, technology, bifacial, cells,
+    # voc_v, isc_a, vmp_v, imp_a, ptc_w, voltage_v, dc_voltage_v, mppt_low_v, mppt_high_v, dc_current_a
+    filter_fields={"sku": "keyword", "manufacturer": "keyword", "category": "keyword", **SPEC_INDEXES,
+                   "active": "bool", "stock": "integer"},
+    chunker_version=f"{CHUNKER_VERSION}.p4",
+    sources=("postgres/products", "s3/catalog/products"),
+    csv_columns={PRODUCT_CSV_PREFIX: tuple(PRODUCT_CSV_COLUMNS)},
+    change_tracking_sql=CHANGE_TRACKING_SQL,
+    vocabulary=vocabulary.PRODUCTS_PT,
+    maker_field="manufacturer",
+    cues=vocabulary.PRODUCT_CUES,
+    availability=Availability(
+        live_sql="SELECT sku, active AND stock > 0 FROM products WHERE sku = ANY(:ids)",
+        indexed=lambda payload: bool(payload.get("active")) and (payload.get("stock") or 0) > 0,
+    ),
+    derived_golden=derived_golden,
+)

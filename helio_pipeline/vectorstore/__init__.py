@@ -1,0 +1,82 @@
+"""Which vector store backs the KBs: one interface (``base.VectorStore``), two backends, one
+factory, so nothing above it knows the backend.
+
+- A Qdrant server or Qdrant Cloud (``url``): qdrant-client (``qdrant.QdrantStore``).
+- The embedded default (``path``): Qdrant's own engine in-process through qdrant-edge
+  (``edge.EdgeVectorStore``): server-like filtered and hybrid query latency on one machine.
+- ``embedded="qdrant-local"`` keeps qdrant-client's local mode (pure Python) available.
+
+An embedded store admits one process at a time. ``wait_seconds`` lets a Dagster run queue
+behind another run's process (two shard runs of one domain, a backfill) instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from helio_pipeline.lib.errors import StoreBusy
+from helio_pipeline.vectorstore.base import VectorStore
+from helio_pipeline.vectorstore.qdrant import CollectionLayout
+from helio_pipeline.vectorstore.types import (CollectionSpec, Filter, HasId, Hit, IsEmpty, Match, MatchAny, Point,
+                                              Range)
+
+EMBEDDED_BACKENDS = ("edge", "qdrant-local")
+
+__all__ = ["open_store", "close_embedded_stores", "CollectionLayout", "EMBEDDED_BACKENDS", "VectorStore",
+           "CollectionSpec", "Filter", "HasId", "Hit", "IsEmpty", "Match", "MatchAny", "Point", "Range"]
+
+
+def open_store(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
+               embedded: str = "edge", layout: CollectionLayout | None = None,
+               wait_seconds: float = 0.0, log: Callable[[str], None] = lambda msg: None,
+               scratch_dir: str | Path | None = None) -> VectorStore:
+    """The store at ``url`` (a Qdrant server, where ``layout``, a ``CollectionLayout``, sets the
+    shards and replicas of each collection created) or the embedded one at ``path``.
+    ``scratch_dir``: where an edge root this process may only read gets its private shard
+    copies (default: ``HELIO_EDGE_SCRATCH_DIR``, else the temporary directory)."""
+    from helio_pipeline.vectorstore.qdrant import QdrantStore
+
+    if url:
+        return QdrantStore.open(url=url, api_key=api_key, layout=layout)
+    if path is None:
+        raise ValueError("open_store needs a url or a path")
+    if embedded not in EMBEDDED_BACKENDS:
+        raise ValueError(f"unknown embedded store {embedded!r}: use {' or '.join(EMBEDDED_BACKENDS)}")
+    from helio_pipeline.vectorstore.edge.catalog import SCRATCH_DIR_ENV
+
+    scratch_dir = scratch_dir or os.environ.get(SCRATCH_DIR_ENV) or None
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            return _open_embedded(path, embedded, scratch_dir)
+        except StoreBusy as busy:
+            if time.monotonic() >= deadline:
+                raise
+            if not announced:
+                log(f"{busy} Waiting up to {wait_seconds:.0f} s for it.")
+                announced = True
+            time.sleep(0.5)
+
+
+def _open_embedded(path: str | Path, embedded: str, scratch_dir: str | Path | None) -> VectorStore:
+    if embedded == "qdrant-local":
+        from helio_pipeline.vectorstore.qdrant import QdrantStore
+
+        return QdrantStore.open(path=path)
+    from helio_pipeline.vectorstore.edge import EdgeVectorStore
+
+    return EdgeVectorStore.open(path, label="helio", scratch_dir=scratch_dir)
+
+
+def close_embedded_stores() -> None:
+    """Release every embedded store this process holds, so another process (a Dagster run,
+    ``helio search``) can open it."""
+    from helio_pipeline.vectorstore.edge import close_all
+    from helio_pipeline.vectorstore.qdrant import close_local_clients
+
+    close_local_clients()
+    close_all()

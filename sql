@@ -1,0 +1,1 @@
+helio_pipeline/sql
