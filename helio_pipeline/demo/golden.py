@@ -22,7 +22,7 @@ QUESTIONS: list[tuple[str, str, dict, dict]] = [
     ("products", "inversor de 10 kW", {"category": "inverter", "power_w": {"gte": 9500, "lte": 10500}}, {}),
     ("products", "microinversor", {"category": "inverter", "power_w": {"lt": 1500}}, {}),
     ("products", "módulo fotovoltaico de 400 W", {"category": "module", "power_w": {"gte": 380, "lte": 420}}, {}),
-    ("products", "placa solar de 550 W", {"category": "module", "power_w": {"gte": 522.5, "lte": 577.5}}, {}),
+    ("products", "placa solar de 300 W", {"category": "module", "power_w": {"gte": 285, "lte": 315}}, {}),
     ("products", "painel bifacial", {"category": "module", "bifacial": True}, {}),
     ("products", "módulo de filme fino", {"category": "module", "technology": THIN_FILM}, {}),
     ("products", "módulo policristalino de 250 W",
