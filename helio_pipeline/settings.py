@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     max_usd_per_run: Optional[float] = None
     store_wait_seconds: float = 600.0
     redact_pii: bool = True
+    # helio serve: concurrent query embeddings gathered into one model call of up to this many
+    # (1: one call per query), waiting up to the wait for a batch to fill
+    query_batch: int = 32
+    query_batch_wait_ms: float = 0.0
+    # golden queries a domain needs before its quality check and promotion gate can pass
+    # (lib/golden.py); at least 1: a gate never passes on nothing
+    golden_min_queries: int = Field(default=5, ge=1)
 
     dagster_home_dir: Optional[Path] = _alias("DAGSTER_HOME")
     qdrant_url: Optional[str] = None
@@ -114,14 +121,15 @@ class Settings(BaseSettings):
                               f"use {' or '.join(EMBEDDED_BACKENDS)}")
         return value
 
-    @field_validator("embedding_dimensions", "max_usd_per_run", "store_wait_seconds", mode="before")
+    @field_validator("embedding_dimensions", "max_usd_per_run", "store_wait_seconds", "query_batch",
+                     "query_batch_wait_ms", mode="before")
     @classmethod
     def _number(cls, value, info: ValidationInfo):
         from helio_pipeline.lib.errors import ConfigError
 
         if value is None or not isinstance(value, str):
             return value
-        kind, minimum = (int, 1) if info.field_name == "embedding_dimensions" else (float, 0)
+        kind, minimum = (int, 1) if info.field_name in ("embedding_dimensions", "query_batch") else (float, 0)
         try:
             parsed = kind(value)
         except ValueError:

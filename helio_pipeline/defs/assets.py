@@ -146,7 +146,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
         with failing_clearly():
             store = qdrant.store(log=context.log.info)
             cached = cached_embedder(embedder, database)
-            golden = golden_set(domain, handed.chunks, database.engine())
+            golden = golden_set(domain, handed.chunks, database.engine(), settings.load().golden_min_queries)
             outcome = index_domain(domain, handed.chunks, store, cached, qdrant.collection_prefix,
                                    options, shard, set(handed.protected_ids), log=context.log.info,
                                    builds=ShardBuilds(database.engine()), run_id=context.run_id, golden=golden)

@@ -7,10 +7,12 @@ In a shard partition's run, each check looks at that shard's points only."""
 
 import dagster as dg
 
+from helio_pipeline import settings
+
 from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import EmbedderResource, QdrantResource, SourceDatabase
 from helio_pipeline.lib import verify
-from helio_pipeline.lib.golden import DEFAULT_MIN_QUERIES, golden_set, quality_problem, too_few
+from helio_pipeline.lib.golden import golden_set, quality_problem, too_few
 from helio_pipeline.lib.indexing import index_config
 from helio_pipeline.lib.records import ChunkSet
 from helio_pipeline.lib.shard_builds import ShardBuilds
@@ -61,9 +63,9 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
         quality, golden, notes, warn_only = {}, None, {}, set()
         if checked:
             problems.update(_collection_problems(store, checked, handed, model, shard))
-            golden = golden_set(domain, handed.chunks, database.engine())
+            golden = golden_set(domain, handed.chunks, database.engine(), settings.load().golden_min_queries)
             damaged = problems["vectors_are_finite_and_normalized"]
-            few = too_few(golden, DEFAULT_MIN_QUERIES)
+            few = too_few(golden)
             if damaged:  # its searches refuse the scores such vectors give
                 problems["golden_query_recall"] = f"not evaluated: {damaged}"
             elif few:
@@ -88,7 +90,7 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
                 metadata["note"] = notes[check]
             if check == "golden_query_recall" and golden is not None:
                 metadata.update(hand_written=golden.count("hand-written"), derived=golden.count("derived"),
-                                minimum=DEFAULT_MIN_QUERIES, floor=domain.min_recall_at_5,
+                                minimum=golden.minimum, floor=domain.min_recall_at_5,
                                 **({"unanswerable": dg.MetadataValue.json(golden.unanswerable[:20])}
                                    if golden.unanswerable else {}),
                                 **({"golden_problems": dg.MetadataValue.json(golden.problems[:20])}

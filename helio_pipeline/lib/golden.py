@@ -20,7 +20,9 @@ gate with a message saying so: a quality gate never passes on nothing.
 
 from __future__ import annotations
 
+import copy
 import json
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +60,7 @@ class GoldenSet:
     domain: str
     queries: list[GoldenQuery]
     documents: int = 0                                      # distinct source ids being indexed
+    minimum: int = DEFAULT_MIN_QUERIES                      # queries needed to vouch for a build
     unanswerable: list[str] = field(default_factory=list)   # hand-written, no indexed document matches
     problems: list[str] = field(default_factory=list)       # unreadable lines or rows, named
 
@@ -140,10 +143,12 @@ def answers(question: GoldenQuestion, chunks: list[Chunk]) -> frozenset[str]:
                      if all(_holds(field_value(c, name), cond) for name, cond in question.expected.items()))
 
 
-def golden_set(domain, chunks: list[Chunk], engine=None) -> GoldenSet:
-    """The golden set a build of ``domain`` holding ``chunks`` is measured with."""
+def golden_set(domain, chunks: list[Chunk], engine=None, minimum: int = DEFAULT_MIN_QUERIES) -> GoldenSet:
+    """The golden set a build of ``domain`` holding ``chunks`` is measured with; ``minimum``
+    (HELIO_GOLDEN_MIN_QUERIES) is how many queries it needs to vouch for the build."""
     questions, problems = load_questions(domain, engine)
-    out = GoldenSet(domain.name, [], documents=len({c.source_id for c in chunks}), problems=problems)
+    out = GoldenSet(domain.name, [], documents=len({c.source_id for c in chunks}), minimum=max(1, minimum),
+                    problems=problems)
     for question in questions:
         try:
             expected = answers(question, chunks)
@@ -159,10 +164,11 @@ def golden_set(domain, chunks: list[Chunk], engine=None) -> GoldenSet:
     return out
 
 
-def too_few(golden: GoldenSet, minimum: int) -> str | None:
-    """Why a golden set cannot vouch for a build: fewer than ``minimum`` queries, or than the
+def too_few(golden: GoldenSet, minimum: int | None = None) -> str | None:
+    """Why a golden set cannot vouch for a build: fewer than its minimum of queries, or than the
     domain's documents when it holds fewer (two products cannot give five distinct answers).
     A domain with documents and no golden query always fails. None when there are enough."""
+    minimum = golden.minimum if minimum is None else minimum
     if len(golden.queries) >= min(minimum, golden.documents) and golden.queries or golden.documents == 0:
         return None
     extra = f"; {len(golden.unanswerable)} hand-written ones match no indexed document" if golden.unanswerable else ""
@@ -202,8 +208,42 @@ def evaluate(store, collection: str, domain_filter_fields: dict[str, str], queri
                           for origin, row in totals.items()}}
 
 
+# what was measured in this process, per store: a first build's promotion gate and its asset
+# check ask the same question of the same collection; the second is answered from here when
+# nothing was written in between. In-process only: a crashed writer leaves no stale answer.
+_MEASURED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _collection_state(store, collection: str) -> tuple:
+    """Changes with any write: the sync stamps ``write_started_at`` before its writes and
+    ``synced_at`` after them (lib/sync.py apply); the count catches anything else."""
+    metadata = store.metadata(collection)
+    return metadata.get("write_started_at"), metadata.get("synced_at"), store.count(collection)
+
+
+def evaluate_unless_measured(store, collection: str, domain_filter_fields: dict[str, str],
+                             queries: list[GoldenQuery], embedder: Embedder, mode: str = "hybrid",
+                             k: int = 5) -> dict:
+    """:func:`evaluate`, or its earlier result for the same queries, embedder and mode on the
+    same collection in the same state."""
+    key = (collection, mode, k, json.dumps(embedder.describe(), sort_keys=True), tuple(sorted(
+        json.dumps([q.query, sorted(q.expected), q.filters, q.origin], sort_keys=True, default=str) for q in queries)),
+        json.dumps(domain_filter_fields, sort_keys=True))
+    try:
+        measured = _MEASURED.setdefault(store, {})
+    except TypeError:  # a store that cannot be weakly referenced: measure every time
+        measured = {}
+    state = _collection_state(store, collection)
+    earlier = measured.get(key)
+    if earlier is not None and earlier[0] == state:
+        return copy.deepcopy(earlier[1])
+    quality = evaluate(store, collection, domain_filter_fields, queries, embedder, mode, k)
+    measured[key] = (state, copy.deepcopy(quality))
+    return quality
+
+
 def quality_problem(store, collection: str, domain, golden: GoldenSet, embedder,
-                    minimum: int = DEFAULT_MIN_QUERIES) -> tuple[str | None, dict]:
+                    minimum: int | None = None) -> tuple[str | None, dict]:
     """(why ``collection`` fails the domain's quality bar or None, the measures): too few golden
     queries, or recall@5 under ``domain.min_recall_at_5``. Shared by the asset check and the
     gate a rebuilt collection passes before its alias moves."""
@@ -212,7 +252,7 @@ def quality_problem(store, collection: str, domain, golden: GoldenSet, embedder,
         return few, {}
     if golden.documents == 0:  # an empty domain: nothing to measure, nothing search could miss
         return None, {}
-    quality = evaluate(store, collection, domain.filter_fields, golden.queries, embedder)
+    quality = evaluate_unless_measured(store, collection, domain.filter_fields, golden.queries, embedder)
     if quality["recall_at_5"] < domain.min_recall_at_5:
         return (f"golden-query recall@5 {quality['recall_at_5']:.2f} is under the {domain.min_recall_at_5:.2f} "
                 f"floor over {golden.describe()} queries (misses: {quality['misses'][:3]})"), quality

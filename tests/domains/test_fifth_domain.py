@@ -159,3 +159,13 @@ def test_a_domain_without_golden_queries_fails_its_quality_check(kb, datasheets,
     message = failure.event_specific_data.error.message
     assert "0 golden queries" in message and "kb_golden_queries" in message
     assert kb.store.resolve("test-datasheets") is None   # never promoted: search did not start on an unmeasured build
+
+
+def test_the_golden_minimum_is_a_setting(kb, datasheets, monkeypatch):
+    """HELIO_GOLDEN_MIN_QUERIES raises the bar: 5 questions for 6 datasheets are too few for 6."""
+    monkeypatch.setenv("HELIO_GOLDEN_MIN_QUERIES", "6")
+    result = kb.refresh(domains=["datasheets"], raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "5 golden queries (5 hand-written + 0 derived)" in failure.event_specific_data.error.message
+    assert "minimum of 6" in failure.event_specific_data.error.message
