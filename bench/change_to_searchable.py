@@ -64,7 +64,9 @@ def main() -> None:
         sku = engine.connect().execute(sa.text("SELECT sku FROM products ORDER BY id LIMIT 1")).scalar()
 
         port = 3300 + os.getpid() % 500
-        dev = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-h", "127.0.0.1", "-p", str(port)],
+        from helio_pipeline.lib.processes import spawn  # SIGTERM stops it, whatever we ignore
+
+        dev = spawn([str(Path(sys.executable).with_name("dagster")), "dev", "-h", "127.0.0.1", "-p", str(port)],
                                cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(home)}, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

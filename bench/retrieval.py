@@ -3,13 +3,14 @@ for each embedded store backend side by side (qdrant-edge, the default; qdrant-c
 local mode).
 
     python bench/retrieval.py [--products 2000|all] [--embedder local|static] [--home DAGSTER_HOME]
-                              [--backends edge,qdrant-local] [--repeat 5]
+                              [--backends edge,qdrant-local] [--samples 500]
 
 Without --home, seeds and indexes a throwaway DAGSTER_HOME first (the second backend is
 filled from the embedding cache); with --home, measures an existing one (e.g. the demo's).
 Prints recall@5 and MRR on the golden queries per domain and mode, then latency p50/p95
 (ms) per mode for a filtered single-domain and a filtered multi-domain search, query
-embedding excluded (reported separately).
+embedding excluded (reported separately), each over ``--samples`` searches (the questions
+repeated; at least 500 give a stable p95), with the sample count printed.
 """
 
 from __future__ import annotations
@@ -37,30 +38,32 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def measure(repeat: int) -> None:
+def measure(samples: int) -> None:
     import pandas as pd
 
     from helio_pipeline import settings
     from helio_pipeline.cli import _runtime
     from helio_pipeline.domains import DOMAINS
-    from helio_pipeline.lib.golden import evaluate, golden_queries
+    from helio_pipeline.lib.golden import evaluate, golden_set
     from helio_pipeline.lib.records import frame_to_chunks
 
-    resources = _runtime()
-    kb = resources["knowledge_base"].knowledge_base()
-    model = resources["embedder"].embedder()
+    runtime = _runtime()
+    kb = runtime.knowledge_base()
+    model = runtime.embedder()
+    repeat = max(1, -(-samples // len(QUESTIONS)))
     print(f"embedder {model.name}:{model.model}; points: "
           + ", ".join(f"{d}={kb.store.count(DOMAINS[d].collection(kb.prefix))}" for d in DOMAINS))
     print(f"\n{'domain':<15}{'mode':<8}{'queries':>8}{'recall@5':>10}{'MRR':>7}")
     for domain in DOMAINS.values():
         chunks = frame_to_chunks(pd.read_parquet(settings.snapshots_dir() / f"{domain.name}_chunks.parquet"))
-        golden = golden_queries(domain.name, chunks)
+        golden = golden_set(domain, chunks, runtime.engine(check_schema=False)).queries
         for mode in ("dense", "sparse", "hybrid"):
             q = evaluate(kb.store, domain.collection(kb.prefix), domain.filter_fields, golden, model, mode)
             print(f"{domain.name:<15}{mode:<8}{q['queries']:>8}{q['recall_at_5']:>10.2f}{q['mrr']:>7.2f}")
 
-    print(f"\nlatency over {len(QUESTIONS)} questions x {repeat} (ms, query embedding excluded)")
-    print(f"{'search':<44}{'p50':>8}{'p95':>8}")
+    print(f"\nlatency over {len(QUESTIONS)} questions x {repeat} = {len(QUESTIONS) * repeat} samples per row "
+          f"(ms, query embedding excluded; load average {os.getloadavg()[0]:.2f})")
+    print(f"{'search':<44}{'p50':>8}{'p95':>8}{'samples':>9}")
     cached_embedding_ms = []
     for label, domains, filters in CASES:
         for mode in ("dense", "sparse", "hybrid"):
@@ -70,7 +73,7 @@ def measure(repeat: int) -> None:
                     response = kb.query(question, domains=domains, top_k=5, filters=filters, mode=mode)
                     times.append(response.search_time_ms)
                     cached_embedding_ms.append(response.query_embedding_time_ms)
-            print(f"{label + ' / ' + mode:<44}{pct(times, 0.5):>8.2f}{pct(times, 0.95):>8.2f}")
+            print(f"{label + ' / ' + mode:<44}{pct(times, 0.5):>8.2f}{pct(times, 0.95):>8.2f}{len(times):>9}")
     # understanding the question (lib/understanding.py) and ranking by it (lib/spec_search.py):
     # the parse per domain, and the whole search with it on against off
     print(f"\n{'understanding (products+prices, hybrid)':<44}{'p50':>8}{'p95':>8}")
@@ -97,28 +100,33 @@ def main() -> None:
     parser.add_argument("--embedder", default="local", choices=["local", "static"])
     parser.add_argument("--home", help="measure an existing DAGSTER_HOME instead of building one")
     parser.add_argument("--backends", default="edge,qdrant-local")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=500, help="searches per latency row (>= 500 for a stable p95)")
     args = parser.parse_args()
     backends = args.backends.split(",")
     if args.home:
         os.environ["DAGSTER_HOME"] = str(Path(args.home).resolve())
         os.environ.setdefault("HELIO_EMBEDDER", args.embedder)
 
+    from helio_pipeline.vectorstore import close_embedded_stores
+
     with nullcontext() if args.home else isolated_home(args.embedder):
         if not args.home:
             from helio_pipeline.cli import _runtime
             from helio_pipeline.demo.seed import seed
 
-            resources = _runtime()
+            runtime = _runtime()
             products = args.products if args.products == "all" else int(args.products)
-            seed(resources["database"].engine(), resources["objects"].store(), products=products)
+            seed(runtime.engine(check_schema=False), runtime.objects(), products=products)
+            runtime.close()
             for backend in backends:  # the second build is all embedding-cache hits
                 os.environ["HELIO_EMBEDDED_STORE"] = backend
                 assert run_refresh()[0].success, f"indexing into {backend} failed"
+                close_embedded_stores()
         for backend in backends:
             os.environ["HELIO_EMBEDDED_STORE"] = backend
             print(f"\n===== embedded store: {backend} =====")
-            measure(args.repeat)
+            measure(args.samples)
+            close_embedded_stores()
 
 
 if __name__ == "__main__":

@@ -131,7 +131,9 @@ def launch(job_name: str, partition: str | None = None) -> tuple[dict, float, fl
     files the run touched (the OS can drop those); anonymous RSS is the process's own heap."""
     started = time.perf_counter()
     command = [sys.executable, __file__, "--run-job", job_name] + (["--partition", partition] if partition else [])
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    from helio_pipeline.lib.processes import spawn  # SIGTERM stops it, whatever we ignore
+
+    child = spawn(command, stdout=subprocess.PIPE, text=True)
     anonymous, done = [0.0], threading.Event()
     sampler = threading.Thread(target=_sample_anonymous, args=(child.pid, anonymous, done), daemon=True)
     sampler.start()

@@ -4,6 +4,7 @@
          &filter=category=inverter&filter=power_w={"gte":50000}&owner_id=...
     POST /memory  {"owner_id", "correlation_id", "query", "recent", "k"}
     GET  /health
+    GET  /docs     Swagger UI, its assets served from the swagger-ui-bundle package (works offline)
 
 With keys configured (lib/apikeys.py), /search and /memory need one (``Authorization: Bearer``
 or ``X-API-Key``): 401 without a valid key, 403 for a scope it lacks or another owner's data.
@@ -18,13 +19,16 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from dataclasses import replace
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from starlette.exceptions import HTTPException
@@ -133,12 +137,30 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+DOCS_ASSETS = "/docs-assets"
+
+
+def _serve_docs_offline(app: FastAPI) -> None:
+    """/docs as FastAPI draws it, but with Swagger UI's script, stylesheet and icon served by
+    this server from the swagger-ui-bundle package, so the page renders with no internet."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title}: API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
 
 def create_app(kb: KnowledgeBase, keys: KeyRing | None = None) -> FastAPI:
     """The API over ``kb``. Without ``keys`` every request is allowed: ``helio serve`` only
     does that on a loopback address."""
-    app = FastAPI(title="Helio KB", version="1", description="Retrieval for the Hélio assistant.")
+    app = FastAPI(title="Helio KB", version="1", description="Retrieval for the Hélio assistant.",
+                  docs_url=None, redoc_url=None)
+    _serve_docs_offline(app)
     if keys is None:
         # no keys: loopback only, and a page that rebinds its DNS name to 127.0.0.1 (a Host
         # header naming another site) is refused, so no browser can read conversations here
@@ -236,9 +258,23 @@ def create_app(kb: KnowledgeBase, keys: KeyRing | None = None) -> FastAPI:
 
 def app_for(runtime: Runtime, keys: KeyRing | None) -> FastAPI:
     """The API over the runtime's KnowledgeBase (built now: a store that cannot be opened
-    fails before the server listens); the runtime is closed when the server stops."""
-    app = create_app(runtime.knowledge_base(), keys)
-    app.router.add_event_handler("shutdown", runtime.close)
+    fails before the server listens); the runtime is closed when the server stops.
+
+    Concurrent requests' query embeddings are gathered into model calls of up to
+    ``HELIO_QUERY_BATCH`` texts (default 32; 1 turns it off), made on up to
+    ``HELIO_QUERY_BATCH_WORKERS`` worker threads (default 2); requests run on the server's
+    thread pool, so the event loop never waits on the model."""
+    kb = runtime.knowledge_base()
+    config = runtime.settings
+    kb.spec = replace(kb.spec, query_batch=config.query_batch, query_batch_wait_ms=config.query_batch_wait_ms,
+                      query_batch_workers=config.query_batch_workers)
+    app = create_app(kb, keys)
+
+    def shutdown() -> None:
+        kb.close()  # queued queries are answered, then the batching worker ends
+        runtime.close()
+
+    app.router.add_event_handler("shutdown", shutdown)
     return app
 
 

@@ -2,19 +2,24 @@
 
     helio demo                  embedded Postgres + seed + index all four KBs + sample questions
     helio seed [--products N]   load the demo data (idempotent)
-    helio db migrate|status     apply pending schema migrations (runs never do) or list them
-    helio refresh               materialize every asset (the nightly job, now)
+    helio db migrate|status|stop  apply pending schema migrations (runs never do), list them and
+                                the embedded server, or stop that server
+    helio refresh [DOMAIN ...]  materialize the domains' assets (all: the nightly job, now)
+                                [--source-id ID: re-sync only these sources]
                                 [--allow-mass-delete DOMAIN|all: past the mass-delete guard]
     helio runs [release RUN_ID] runs holding the KB pool slots; free one whose process is gone
     helio search "QUERY"        query the knowledge bases
     helio memory "QUERY" ...    conversation memory for one owner and conversation
     helio serve                 HTTP API for the assistant
+    helio ui                    the Dagster UI (dg dev) on this DAGSTER_HOME; stops on SIGTERM
     helio apikey create ...     an API key for helio serve (printed once; only its hash is stored)
     helio rollback DOMAIN       point a domain's alias back at its previous collection
     helio rebuild DOMAIN|all    re-index from the sources (a broken embedded store is moved aside)
                                 [--force: also rebuild live collections, e.g. with damaged vectors]
     helio cache stats|prune     inspect or prune the embedding cache
-    helio quarantine            list the latest skipped rows and quarantined lines
+    helio quarantine            skipped rows and quarantined lines, each problem once
+
+Runs print their steps and embedding progress; ``--verbose`` prints Dagster's debug log instead.
 """
 
 from __future__ import annotations
@@ -46,23 +51,35 @@ def _runtime():
     return Runtime.from_settings(settings.load())
 
 
+VERBOSE = False  # --verbose: Dagster's own log lines (DEBUG) instead of the progress lines
+
+
 def _run_job(job_name: str, run_config: dict | None = None, domains: list[str] | None = None,
              partition_key: str | None = None):
     """Run a job in this process. First, a run killed earlier (SIGKILL) that still holds a pool
     slot this run needs is failed and its slot freed; a live run holding one is named, with how
     to release it, and waited for. However this run ends (done, failed, Ctrl-C or SIGTERM, even
     while it waits for a slot), it is over afterwards and holds no slot."""
+    import dagster as dg
+
+    # the same DAGSTER_HOME that `dagster dev` shows; disposed at the end, so its storage
+    # closes before the interpreter does (else: "Cannot operate on a closed database" at exit)
+    with dg.DagsterInstance.get() as instance:
+        return _run_job_on(instance, job_name, run_config, domains, partition_key)
+
+
+def _run_job_on(instance, job_name: str, run_config: dict | None, domains: list[str] | None,
+                partition_key: str | None):
     import signal
 
-    import dagster as dg
     from dagster._core.utils import make_new_run_id
 
     from helio_pipeline.definitions import build_definitions
     from helio_pipeline.defs import runs
     from helio_pipeline.jobs import materialize_in_process, refresh_selection
 
-    instance = dg.DagsterInstance.get()  # the same DAGSTER_HOME that `dagster dev` shows
-    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
+    level = "DEBUG" if VERBOSE else "ERROR"  # by default the progress lines below say what happens
+    config = {"loggers": {"console": {"config": {"log_level": level}}}, **(run_config or {})}
     defs = build_definitions()  # from the environment as it is now
     job = defs.resolve_job_def(job_name)
     selection = refresh_selection(domains)
@@ -71,7 +88,7 @@ def _run_job(job_name: str, run_config: dict | None = None, domains: list[str] |
     run_id = make_new_run_id()
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with runs.InterruptWatchdog() as watchdog:
+        with runs.InterruptWatchdog() as watchdog, _progress(instance, run_id):
             result = materialize_in_process(defs, instance, domains, config, job=job_name,
                                             partition_key=partition_key, raise_on_error=False,
                                             run_id=run_id, tags=runs.process_tags())
@@ -86,10 +103,20 @@ def _run_job(job_name: str, run_config: dict | None = None, domains: list[str] |
     return result
 
 
-def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = frozenset()):
+def _progress(instance, run_id: str):
+    import contextlib
+
+    from helio_pipeline.progress import RunProgress
+
+    return contextlib.nullcontext() if VERBOSE else RunProgress(instance, run_id)
+
+
+def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = frozenset(),
+             source_ids: list[str] | None = None):
     """Materialize the given domains (all by default) like the nightly schedules would: one run
     for the unsharded ones, one run per shard of each sharded one. Returns the results.
     ``allow_mass_delete``: domains whose index may delete past the mass-delete guard.
+    ``source_ids``: re-sync only these sources (SyncOptions.source_ids); the rest is untouched.
 
     A successful refresh of every domain covers every catalog change logged before it began:
     those change-log rows are dropped, so the change sensor does not re-sync them again."""
@@ -99,14 +126,18 @@ def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = fro
     from helio_pipeline.lib.sharding import shard_keys
 
     shards = settings.shard_counts()
-    everything = not domains
+    everything = not domains and not source_ids
     engine = _runtime().engine()
     covered = last_change_id(engine)
     domains = domains or sorted(DOMAINS)
     unsharded = [d for d in domains if shards.get(d, 1) == 1]
 
     def index_config(names: list[str]) -> dict | None:
-        return index_run_config([d for d in names if d in allow_mass_delete], {"allow_mass_delete": True})
+        if not source_ids:
+            return index_run_config([d for d in names if d in allow_mass_delete], {"allow_mass_delete": True})
+        return {"ops": {f"{d}_index": {"config": {"source_ids": list(source_ids),
+                                                  **({"allow_mass_delete": True} if d in allow_mass_delete else {})}}
+                        for d in names}}
 
     results = []
     if unsharded:
@@ -170,8 +201,14 @@ def cmd_refresh(args) -> int:
     unknown = sorted(allowed - set(DOMAINS))
     if unknown:
         raise HelioError(f"--allow-mass-delete {unknown[0]!r}: not a domain; use one of {sorted(DOMAINS)} or all")
+    domains = list(dict.fromkeys(args.domains or []))
+    unknown = [d for d in domains if d not in DOMAINS]
+    if unknown:
+        raise HelioError(f"unknown domain {unknown[0]!r}; known: {sorted(DOMAINS)}")
+    if args.source_id and not domains:
+        raise HelioError("--source-id needs the domain(s) it belongs to: helio refresh DOMAIN --source-id ID")
     _runtime()
-    results = _refresh(allow_mass_delete=allowed)
+    results = _refresh(domains or None, allow_mass_delete=allowed, source_ids=args.source_id)
     for result in results:
         _print_run_summary(result)
     return 0 if all(r.success for r in results) else 1
@@ -181,10 +218,15 @@ def cmd_runs(args) -> int:
     """``helio runs``: who holds the KB pool slots; ``helio runs release RUN_ID`` frees one."""
     import dagster as dg
 
-    from helio_pipeline.defs import runs
 
     settings.dagster_home()
-    instance = dg.DagsterInstance.get()
+    with dg.DagsterInstance.get() as instance:  # disposed: its storage closes before the interpreter does
+        return _runs_on(instance, args)
+
+
+def _runs_on(instance, args) -> int:
+    from helio_pipeline.defs import runs
+
     if args.action == "release":
         if not args.run_id:
             raise HelioError("helio runs release RUN_ID: which run? (helio runs lists them)")
@@ -218,7 +260,7 @@ def cmd_demo(args) -> int:
     counts = seed(engine, runtime.objects(), products=args.products)
     print("      " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     print(f"[3/4] materializing every asset with the '{config.embedder}' embedder "
-          "(progress below; runs show up in `dagster dev`) ...")
+          "(progress below; the runs show up in the Dagster UI) ...")
     results = _refresh()
     for result in results:
         _print_run_summary(result)
@@ -230,15 +272,98 @@ def cmd_demo(args) -> int:
     for question in SAMPLE_QUESTIONS:
         print(f"\n? {question}")
         _print_hits(kb.search(question, top_k=3), as_json=False)
-    print(f"\nDone in {time.perf_counter() - started:.0f} s. Explore: DAGSTER_HOME={settings.dagster_home()} dagster dev")
+    print(f"\nDone in {time.perf_counter() - started:.0f} s.")
+    if config.database_url is None:
+        from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
+
+        server = EmbeddedPostgres(config.embedded_postgres_dir, pg_bin=config.pg_bin).status()
+        if server.running:
+            print(f"The embedded PostgreSQL keeps running (pid {server.pid}, port {server.port}) so that the next "
+                  "helio command starts at once; `helio db stop` stops it, `helio db status` shows it.")
+    print(f"Explore the runs in the Dagster UI: {_shown(Path(sys.executable).with_name('helio'))} ui  "
+          f"(or: {ui_command(settings.dagster_home())})")
     return 0
 
 
+def _shown(path: Path) -> str:
+    """``path`` as typed from the working directory: ``./.venv/bin/dg`` in the checkout."""
+    cwd = Path.cwd()
+    return "./" + path.relative_to(cwd).as_posix() if path.is_relative_to(cwd) else str(path)
+
+
+def _ui_tool() -> tuple[list[str], Path | None]:
+    """The command that serves the Dagster UI and the directory to run it in: the venv's
+    ``dg dev`` in the checkout (``[tool.dg]`` in pyproject.toml), else ``dagster dev`` on the
+    installed code location."""
+    import os
+
+    bin_dir = Path(sys.executable).parent
+    dg_cli, dagster = bin_dir / "dg", bin_dir / "dagster"
+    if os.access(dg_cli, os.X_OK) and (settings.REPO_ROOT / "pyproject.toml").exists():
+        return [str(dg_cli), "dev"], settings.REPO_ROOT
+    tool = str(dagster) if os.access(dagster, os.X_OK) else "dagster"
+    return [tool, "dev", "-m", "helio_pipeline.definitions"], None
+
+
+def ui_command(home: Path) -> str:
+    """A command that starts the Dagster UI as printed, from the working directory: the venv's
+    ``dg dev`` when dagster-dg-cli is installed (it supersedes ``dagster dev``), else ``dagster dev``."""
+    import shlex
+
+    tool, where = _ui_tool()
+    shown = [_shown(Path(tool[0])) if "/" in tool[0] else tool[0], *tool[1:]]
+    cd = f"cd {shlex.quote(str(where))} && " if where is not None and where != Path.cwd() else ""
+    return f"{cd}DAGSTER_HOME={shlex.quote(str(home))} {shlex.join(shown)}"
+
+
+def cmd_ui(args) -> int:
+    """``helio ui``: the Dagster UI on this DAGSTER_HOME, as ``dg dev`` (or ``dagster dev``) in
+    place of this process, with SIGINT and SIGTERM back at their defaults: started with ``&``
+    or ``nohup`` it still stops on SIGTERM (``dagster dev`` maps SIGTERM onto SIGINT's handler,
+    which such a start leaves ignored)."""
+    import os
+
+    from helio_pipeline.lib.processes import default_signals
+
+    settings.dagster_home()  # sets DAGSTER_HOME for it
+    tool, where = _ui_tool()
+    if where is not None:
+        os.chdir(where)
+    print(f"helio ui: {' '.join(tool)} on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})",
+          file=sys.stderr, flush=True)
+    default_signals()
+    os.execvp(tool[0], [*tool, "-h", args.host, "-p", str(args.port)])
+    return 1  # not reached: exec replaces this process
+
+
 def cmd_db(args) -> int:
-    """``helio db migrate``: apply pending schema migrations; ``helio db status``: list them."""
+    """``helio db migrate``: apply pending schema migrations; ``helio db status``: list them, and
+    the embedded server (running or not, pid, port, uptime, data dir); ``helio db stop``: stop
+    that server (the next helio command starts it again)."""
     from helio_pipeline.lib.db import safe_url
     from helio_pipeline.schema import migrate, status
 
+    config = settings.load().check()
+    if config.database_url is None and args.action in ("status", "stop"):
+        from helio_pipeline.lib.pg_embedded import EmbeddedPostgres
+
+        server = EmbeddedPostgres(config.embedded_postgres_dir, pg_bin=config.pg_bin)
+        found = server.status()
+        if args.action == "stop":
+            if found.running:
+                server.stop(force=True)
+                print(f"stopped the embedded PostgreSQL (pid {found.pid}, port {found.port}, "
+                      f"data dir {found.data_dir})")
+            else:
+                print(f"the embedded PostgreSQL is not running (data dir {found.data_dir})")
+            return 0
+        print(found.describe())
+        if not found.running:  # status starts nothing: the migrations are read when a command starts it
+            print("  migrations: not read (the server is stopped; `helio db migrate` or any command starts it)")
+            return 0
+    elif args.action == "stop":
+        print("HELIO_DATABASE_URL is set: there is no embedded PostgreSQL to stop")
+        return 0
     engine = _runtime().engine(check_schema=False)
     print(f"PostgreSQL at {safe_url(engine.url)}")
     if args.action == "migrate":
@@ -251,13 +376,34 @@ def cmd_db(args) -> int:
     return 0 if all(s.state in ("applied", "waiting", "unknown") for s in states) else 1
 
 
-def cmd_search(args) -> int:
+def _check_search(args) -> dict:
+    """The request's own mistakes, before anything loads (the model, the store, PostgreSQL):
+    returns the filters."""
+    if not args.query.strip():  # before any import: the commonest mistake answers at once
+        raise HelioError("the query is empty")
+    from helio_pipeline.domains import DOMAINS
     from helio_pipeline.lib.filters import parse_filter_args
+    from helio_pipeline.lib.retrieval import clean_query
 
-    kb = _runtime().knowledge_base()
+    clean_query(args.query)
+    unknown = [d for d in args.domain or [] if d not in DOMAINS]
+    if unknown:
+        raise HelioError(f"unknown domain(s) {unknown}; known: {sorted(DOMAINS)}")
+    if not 1 <= args.top_k <= 100:
+        raise HelioError(f"--top-k must be 1..100, got {args.top_k}")
     filters = parse_filter_args(args.filter)
     if args.owner:
         filters["owner_id"] = args.owner
+    for name in args.domain or []:
+        tenant = DOMAINS[name].tenant_field
+        if tenant and not filters.get(tenant):
+            raise HelioError(f"searching {name} requires {tenant!r} (tenant data): pass --owner ID")
+    return filters
+
+
+def cmd_search(args) -> int:
+    filters = _check_search(args)
+    kb = _runtime().knowledge_base()
     response = kb.query(args.query, domains=args.domain or None, top_k=args.top_k, filters=filters or None,
                         mode=args.mode, available_only=args.available_only, understand=args.understand)
     if args.explain:  # what the question was read as, before the hits (stderr keeps --json parseable)
@@ -275,6 +421,10 @@ def cmd_memory(args) -> int:
     kb = runtime.knowledge_base()
     items = kb.memory(args.owner, args.conversation, args.query, recent=args.recent, k=args.k)
     print(json.dumps(items, ensure_ascii=False, indent=2, default=str))
+    if not items:  # stdout stays the JSON list; the hint goes to stderr
+        print(f"note: nothing for owner {args.owner!r} and conversation {args.conversation!r}: no message of "
+              "that conversation and no indexed conversation of that owner (check the ids; "
+              "helio search --domain conversations --owner ID lists what the owner has)", file=sys.stderr)
     return 0
 
 
@@ -294,6 +444,11 @@ def cmd_serve(args) -> int:
     from helio_pipeline.api import app_for
 
     app = app_for(runtime, keys)
+    store = (f"Qdrant at {config.qdrant_url}" if config.qdrant_url
+             else f"embedded {config.embedded_store} store at {config.qdrant_path}")
+    spec = runtime.embedder_spec()
+    print(f"helio serve: store {store}, collections {config.collection_prefix}-<domain>; embedder {spec.kind}"
+          + (f" ({spec.model})" if getattr(spec, "model", None) else ""), file=sys.stderr)
     if keys is None:
         print(f"helio serve: no API keys configured, authentication is off (local development on {args.host} only)",
               file=sys.stderr)
@@ -420,8 +575,14 @@ def cmd_cache(args) -> int:
 def cmd_quarantine(args) -> int:
     from helio_pipeline.lib.quarantine import latest_problems
 
-    for row in latest_problems(_runtime().engine(), args.domain, args.limit):
-        print(f"{row['created_at']:%Y-%m-%d %H:%M} {row['domain']:<13} {row['source']} {row['location']}: {row['reason']}")
+    problems = latest_problems(_runtime().engine(), args.domain, args.limit)
+    for row in problems:
+        seen = f"{row['first_seen']:%Y-%m-%d %H:%M}"
+        if row["runs"] > 1:
+            seen += f" .. {row['last_seen']:%Y-%m-%d %H:%M}, {row['runs']} runs"
+        print(f"{row['domain']:<13} {row['source']} {row['location']}: {row['reason']}  ({seen})")
+    if not problems:
+        print("no skipped rows or quarantined lines" + (f" in {args.domain}" if args.domain else ""))
     return 0
 
 
@@ -442,9 +603,47 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+RANGES_AND_SCORES = """\
+filters: --filter field=value, repeatable; the value is read as JSON when it is JSON.
+  keyword  --filter category=inverter, or any of several: --filter 'category=["inverter","module"]'
+  range    --filter 'power_w={"gte": 40000, "lte": 60000}' (gt, gte, lt, lte; numbers, or ISO
+           times for time fields); a plain number matches that value exactly
+  across several domains a filter applies where the field exists; the notes (stderr) name the
+  domains it could not filter
+scores: hybrid (default) and multi-domain results are fused by reciprocal rank, a hit at rank r
+  of a domain with weight w scores w/(60+r): compare scores within one answer, not across
+  queries; dense scores are cosine similarities (e5 scores cluster high), sparse ones are
+  BM25-like lexical scores.
+"""
+
+
+def _filter_fields_help() -> str:
+    from helio_pipeline.domains import DOMAINS
+
+    lines = ["filter fields per domain:"]
+    for name, domain in DOMAINS.items():
+        fields = ", ".join(f"{f} ({kind})" for f, kind in domain.filter_fields.items())
+        tenant = f"; requires {domain.tenant_field} (--owner)" if domain.tenant_field else ""
+        lines.append(f"  {name}: {fields}{tenant}")
+    return "\n".join(lines) + "\n" + RANGES_AND_SCORES
+
+
+def build_parser(full_help: bool = False) -> argparse.ArgumentParser:
+    """``full_help``: build the help texts that read the domain registry (only for --help, so
+    that a search does not pay for them)."""
     parser = argparse.ArgumentParser(prog="helio", description="Helio KB: keep Hélio's knowledge bases fresh.")
+    parser.add_argument("-v", "--verbose", "--debug", action="store_true",
+                        help="print Dagster's debug log of runs instead of the progress lines")
     sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", "--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="print Dagster's debug log of runs instead of the progress lines")
+    original_add_parser = sub.add_parser
+
+    def add_parser(name, **kwargs):
+        return original_add_parser(name, parents=[common], **kwargs)
+
+    sub.add_parser = add_parser
 
     demo = sub.add_parser("demo", help="seed demo data, index all four domains, answer sample questions")
     demo.add_argument("--products", default="2000", help="about N products from the CEC tables, or 'all'")
@@ -455,7 +654,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--conversations", type=int, default=320)
     seed.set_defaults(fn=cmd_seed)
 
-    refresh = sub.add_parser("refresh", help="materialize every asset now")
+    refresh = sub.add_parser("refresh", help="materialize the assets of some domains (default: all) now")
+    refresh.add_argument("domains", nargs="*", metavar="DOMAIN", help="the domains to refresh (default: every one)")
+    refresh.add_argument("--source-id", action="append", metavar="ID",
+                         help="re-sync only this source (a row or file id as in the payload's source_id); repeatable")
     refresh.add_argument("--allow-mass-delete", action="append", metavar="DOMAIN",
                          help="let this domain's sync delete past the mass-delete guard (its source really "
                               "shrank); repeatable, or all")
@@ -466,20 +668,26 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("run_id", nargs="?", help="release: the run id (or a unique prefix of it)")
     runs.set_defaults(fn=cmd_runs)
 
-    db = sub.add_parser("db", help="database schema: apply pending migrations (migrate) or list them (status)")
+    db = sub.add_parser("db", help="database: apply pending migrations (migrate), list them and the embedded "
+                                   "server (status), stop the embedded server (stop)")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_migrate = db_sub.add_parser("migrate", help="apply pending migrations, then each domain's change tracking")
     db_migrate.add_argument("--demo", action="store_true",
                             help="also create the demo's source tables (products, prices, business_rules, ...)")
-    db_sub.add_parser("status", help="applied and pending migrations (exit 1 when some are pending)")
+    db_sub.add_parser("status", help="the embedded server (pid, port, uptime, data dir) and the applied and "
+                                     "pending migrations (exit 1 when some are pending)")
+    db_sub.add_parser("stop", help="stop the embedded PostgreSQL (helio commands leave it running to start fast)")
     db.set_defaults(fn=cmd_db)
 
-    search = sub.add_parser("search", help="search the knowledge bases")
+    search = sub.add_parser("search", help="search the knowledge bases",
+                            epilog=_filter_fields_help() if full_help else None,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     search.add_argument("query")
     search.add_argument("--domain", action="append", help="products, prices, rules or conversations (repeatable)")
     search.add_argument("--top-k", type=int, default=5)
     search.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
-    search.add_argument("--filter", action="append", help="field=value (JSON values allowed), repeatable")
+    search.add_argument("--filter", action="append",
+                        help="field=value (JSON values allowed, ranges as {\"gte\": N}), repeatable; fields below")
     search.add_argument("--owner", help="owner_id: required to search conversations")
     search.add_argument("--available-only", action="store_true", help="products active and in stock now")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
@@ -495,6 +703,11 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--recent", type=int, default=20)
     memory.add_argument("--k", type=int, default=5)
     memory.set_defaults(fn=cmd_memory)
+
+    ui = sub.add_parser("ui", help="the Dagster UI on this DAGSTER_HOME (dg dev); stops on SIGTERM even started with &")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=_port, default=3000)
+    ui.set_defaults(fn=cmd_ui)
 
     serve = sub.add_parser("serve", help="HTTP API: GET /search, POST /memory, GET /health (OpenAPI at /docs)")
     serve.add_argument("--host", default="127.0.0.1",
@@ -536,8 +749,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    global VERBOSE
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(full_help=any(a in ("-h", "--help") for a in argv)).parse_args(argv)
+    VERBOSE = bool(getattr(args, "verbose", False))
+    logging.basicConfig(level=logging.DEBUG if VERBOSE else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     if getattr(args, "products", None) not in (None, "all"):
         args.products = int(args.products)
     try:

@@ -32,7 +32,10 @@ def materialize_in_process(defs: dg.Definitions, instance: dg.DagsterInstance | 
     """Run ``job`` of ``defs`` here, on ``instance`` (default: a throwaway ephemeral one),
     limited to ``domains`` when given. ``execute``: more ``execute_in_process`` arguments
     (``run_id``, ``tags``). Returns the result."""
-    instance = instance if instance is not None else dg.DagsterInstance.ephemeral()
+    if instance is None:  # a throwaway instance, disposed here: the result keeps its events in memory
+        with dg.DagsterInstance.ephemeral() as throwaway:
+            return materialize_in_process(defs, throwaway, domains, run_config, job, partition_key,
+                                          raise_on_error, **execute)
     return defs.resolve_job_def(job).execute_in_process(
         instance=instance, run_config=run_config or {}, asset_selection=refresh_selection(domains),
         partition_key=partition_key, raise_on_error=raise_on_error, **execute)

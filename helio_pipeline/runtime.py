@@ -72,6 +72,7 @@ class Runtime:
         self._schema_checked = False
         self._objects = None
         self._store = None
+        self._store_read_only = False
         self._embedder = None
         self._kb = None
 
@@ -105,15 +106,18 @@ class Runtime:
                                               region_name=s.aws_default_region)
         return self._objects
 
-    def store(self):
-        if self._store is None:
+    def store(self, read_only: bool = False):
+        """The vector store. ``read_only``: for searching only (the KnowledgeBase): the embedded
+        store then opens as a reader, beside a writing process (a run) and never waiting for it."""
+        if self._store is None or (self._store_read_only and not read_only):
             from helio_pipeline.vectorstore import open_store
 
             s = self.settings
             self._store = open_store(url=s.qdrant_url, api_key=Settings.secret(s.qdrant_api_key),
                                      path=s.qdrant_path, embedded=s.embedded_store,
-                                     layout=collection_layout(s), wait_seconds=self.store_wait_seconds,
-                                     log=self._log, scratch_dir=s.edge_scratch_dir)
+                                     layout=collection_layout(s) if s.qdrant_url else None, wait_seconds=self.store_wait_seconds,
+                                     log=self._log, scratch_dir=s.edge_scratch_dir, read_only=read_only)
+            self._store_read_only = read_only
         return self._store
 
     def embedder_spec(self):
@@ -126,7 +130,7 @@ class Runtime:
 
     def knowledge_base(self):
         if self._kb is None:
-            self._kb = build_knowledge_base(self.store(), self.embedder_spec(), self.settings.collection_prefix,
+            self._kb = build_knowledge_base(self.store(read_only=True), self.embedder_spec(), self.settings.collection_prefix,
                                             # search reads source tables only (availability,
                                             # memory): it needs no Helio KB schema
                                             lambda: self.engine(check_schema=False), self.settings.redact_pii)

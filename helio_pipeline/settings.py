@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # (1: one call per query), waiting up to the wait for a batch to fill
     query_batch: int = 32
     query_batch_wait_ms: float = 0.0
+    query_batch_workers: int = 2
     # golden queries a domain needs before its quality check and promotion gate can pass
     # (lib/golden.py); at least 1: a gate never passes on nothing
     golden_min_queries: int = Field(default=5, ge=1)
@@ -122,14 +123,14 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("embedding_dimensions", "max_usd_per_run", "store_wait_seconds", "query_batch",
-                     "query_batch_wait_ms", mode="before")
+                     "query_batch_wait_ms", "query_batch_workers", mode="before")
     @classmethod
     def _number(cls, value, info: ValidationInfo):
         from helio_pipeline.lib.errors import ConfigError
 
         if value is None or not isinstance(value, str):
             return value
-        kind, minimum = (int, 1) if info.field_name in ("embedding_dimensions", "query_batch") else (float, 0)
+        kind, minimum = (int, 1) if info.field_name in ("embedding_dimensions", "query_batch", "query_batch_workers") else (float, 0)
         try:
             parsed = kind(value)
         except ValueError:

@@ -346,7 +346,9 @@ class Browser:
         self.profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=workdir))
         self.log = workdir / "chromium.log"
         self._log_file = self.log.open("wb")
-        self.proc = subprocess.Popen(
+        from helio_pipeline.lib.processes import spawn  # SIGTERM stops it, whatever we ignore
+
+        self.proc = spawn(
             [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--hide-scrollbars", "--disable-background-networking", "--no-first-run", "--disable-extensions",
              "--mute-audio", "--lang=en-US", "--force-device-scale-factor=1", f"--window-size={width},{height}",
@@ -618,7 +620,9 @@ def main(argv: list[str] | None = None) -> int:
         import dagster as dg
 
         dg.DagsterInstance.get().dispose()  # creates the instance's storage once, not in two processes at a time
-        setters = [subprocess.Popen([dagster, "sensor", "cursor", name, "--set", value, "-w", "workspace.yaml"],
+        from helio_pipeline.lib.processes import spawn  # SIGTERM stops it, whatever we ignore
+
+        setters = [spawn([dagster, "sensor", "cursor", name, "--set", value, "-w", "workspace.yaml"],
                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                    for name, value in cursors.items()]
         for name, setter in zip(cursors, setters):
@@ -632,7 +636,9 @@ def main(argv: list[str] | None = None) -> int:
         port = args.port or free_port()
         dev_log = home / "dagster-dev.log"
         with dev_log.open("wb") as dev_output:  # the child keeps its own copy of the descriptor
-            dev = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+            from helio_pipeline.lib.processes import spawn  # SIGTERM stops it, whatever we ignore
+
+            dev = spawn([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
                                    cwd=ROOT, stdin=subprocess.DEVNULL, stdout=dev_output, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # its own process group: stopped as a whole below
         wait_for_webserver(port, dev, dev_log, args.timeout)
@@ -668,8 +674,8 @@ def main(argv: list[str] | None = None) -> int:
         stop_group(dev, "dagster dev")
         if pg is not None:
             try:
-                if pg.started_here:
-                    pg.stop()
+                if pg.started_here or temporary:  # a home about to be removed keeps no server running
+                    pg.stop(force=True)
             except Exception as exc:  # noqa: BLE001 - report, then go on cleaning up
                 print(f"ui_screenshots: could not stop PostgreSQL in {pg.data_dir}: {exc}", file=sys.stderr)
                 ok = False

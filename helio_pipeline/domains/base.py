@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import pandas as pd
-
 from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.records import Availability, Chunk, Extraction, SourceAccess
+from helio_pipeline.lib.lazy_import import LazyModule
+
+pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ owner (the tenant field), with personal data redacted before anything is stored.
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
+from itertools import groupby
 
-import pandas as pd
 import sqlalchemy as sa
 
 from helio_pipeline import vocabulary
@@ -17,6 +19,9 @@ from helio_pipeline.lib.golden import GoldenQuery, stride
 from helio_pipeline.lib.redaction import REDACTOR_VERSION, redact
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, iso, read_jsonl_lines
 from helio_pipeline.lib.sharding import sql_shard_predicate
+from helio_pipeline.lib.lazy_import import LazyModule
+
+pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
 
 TRANSCRIPTS_PREFIX = "conversations/"
 ROLES = {"user": "Cliente", "assistant": "Hélio", "system": "Sistema"}
@@ -104,10 +109,23 @@ def _key_problem(row) -> str:
     return "owner_id contains '/', which separates owner and conversation in source ids"
 
 
+# a date, time to the microsecond at most, and an offset: what datetime parses exactly as pandas does
+_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?")
+
+
 def _timestamp(value) -> pd.Timestamp | None:
     """An ISO-8601 string as a UTC timestamp; None for anything else (a number, a list, 99999-01-01)."""
     if not isinstance(value, str):
         return None
+    parsed = None
+    if _PLAIN_ISO.fullmatch(value):  # the common case, parsed without pandas' per-call cost (one per message)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    if parsed is not None and 1678 <= parsed.year <= 2261:  # inside pandas' nanosecond range
+        ts = pd.Timestamp(parsed)
+        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     try:
         ts = pd.to_datetime(value, utc=True, errors="coerce")
     except (ValueError, TypeError, OverflowError):
@@ -122,12 +140,21 @@ def _redact(text: str, counts: dict[str, int]) -> str:
     return result.text
 
 
+def _conversation(record: dict) -> tuple:
+    return record["owner_id"], record["correlation_id"]
+
+
 def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 1) -> list[Chunk]:
     chunks = []
     if frame.empty:
         return chunks
-    for (owner, correlation), conv in frame.groupby(["owner_id", "correlation_id"], sort=True):
-        messages = conv.to_dict("records")
+    # one conversion of the whole frame, then conversations in key order, each in frame order
+    # (what groupby(sort=True) gives, without a DataFrame and a to_dict per conversation)
+    records = frame.to_dict("records")
+    keyed = sorted((r for r in records if not (pd.isna(r["owner_id"]) or pd.isna(r["correlation_id"]))),
+                   key=_conversation)  # stable: frame order within a conversation; groupby drops missing keys
+    for (owner, correlation), group in groupby(keyed, key=_conversation):
+        messages = list(group)
         turns = [f"{ROLES[m['role']]}: {m['content'].strip()}" for m in messages]
         for n, (start, end) in enumerate(turn_windows(turns, size=size, overlap=overlap)):
             window = messages[start:end]

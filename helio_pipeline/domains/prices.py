@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
 
-import pandas as pd
 import sqlalchemy as sa
 
 from helio_pipeline import vocabulary
@@ -25,6 +24,9 @@ from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.golden import GoldenQuery, stride
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, csv_drops, iso
 from helio_pipeline.lib.specs import canonical_specs
+from helio_pipeline.lib.lazy_import import LazyModule
+
+pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
 
 PRICE_CSV_PREFIX = "catalog/prices/"
 PRICE_CSV_COLUMNS = ["sku", "distributor", "tier", "price", "currency", "valid_from"]

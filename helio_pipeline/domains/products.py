@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 
-import pandas as pd
 import sqlalchemy as sa
 
 from helio_pipeline import vocabulary
@@ -21,6 +20,9 @@ from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.golden import GoldenQuery, stride
 from helio_pipeline.lib.records import Availability, Chunk, Extraction, Problem, SourceAccess, csv_drops, iso
 from helio_pipeline.lib.specs import SPEC_INDEXES, TECHNOLOGY_PT, canonical_specs, spec_payload
+from helio_pipeline.lib.lazy_import import LazyModule
+
+pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
 
 PRODUCT_CSV_PREFIX = "catalog/products/"
 PRODUCT_CSV_COLUMNS = ["sku", "name", "manufacturer", "category"]

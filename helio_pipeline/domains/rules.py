@@ -11,7 +11,6 @@ import io
 import logging
 import re
 
-import pandas as pd
 import sqlalchemy as sa
 
 from helio_pipeline import vocabulary
@@ -19,6 +18,9 @@ from helio_pipeline.domains.base import Domain
 from helio_pipeline.lib.chunking import CHUNKER_VERSION, token_windows
 from helio_pipeline.lib.golden import GoldenQuery, stride
 from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, iso
+from helio_pipeline.lib.lazy_import import LazyModule
+
+pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
 
 RULES_PREFIX = "rules/"
 # the closing "---" may end the file without a newline (front matter and nothing else)

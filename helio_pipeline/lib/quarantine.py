@@ -20,11 +20,16 @@ def record_problems(engine, run_id: str | None, domain: str, problems: list[Prob
 
 
 def latest_problems(engine, domain: str | None = None, limit: int = 50) -> list[dict]:
-    query = "SELECT created_at, run_id, domain, source, location, reason FROM kb_quarantine"
-    params: dict = {"limit": limit}
+    """Each distinct problem once (domain, source, location, reason), latest first, with when it
+    was first and last seen and in how many runs: a bad line that every run meets again is one
+    problem, not one per run."""
+    where, params = "", {"limit": limit}
     if domain:
-        query += " WHERE domain = :domain"
+        where = " WHERE domain = :domain"
         params["domain"] = domain
+    query = ("SELECT domain, source, location, reason, MIN(created_at) AS first_seen, "
+             "MAX(created_at) AS last_seen, COUNT(DISTINCT COALESCE(run_id, '')) AS runs, MAX(run_id) AS run_id "
+             f"FROM kb_quarantine{where} GROUP BY domain, source, location, reason "
+             "ORDER BY MAX(id) DESC LIMIT :limit")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(query + " ORDER BY id DESC LIMIT :limit"), params)
-        return [dict(r._mapping) for r in rows]
+        return [dict(r._mapping) for r in conn.execute(sa.text(query), params)]

@@ -9,7 +9,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-import pandas as pd
+from helio_pipeline.lib.lazy_import import LazyModule
+
+pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
 
 
 def storable(text) -> str:

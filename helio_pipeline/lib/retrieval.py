@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import threading
 import time
 import unicodedata
 from collections import OrderedDict
@@ -110,35 +111,68 @@ class KnowledgeBase:
         self._embedders: dict[tuple, Embedder] = {}
         self._query_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
+        self._lock = threading.Lock()
         self._makers = MakerCache()
 
     # --- query embeddings ------------------------------------------------------------
     def _embedder_for(self, collection: str) -> Embedder:
         """The embedder the collection was written with: it records its spec (embedder, model,
         dimensions), which is built as recorded, with the configured endpoint and secrets."""
-        if "configured" not in self._embedders:
-            self._embedders["configured"] = self.spec.build()
-        built = self._embedders["configured"]
         recorded = self.spec.recorded(self.store.metadata(collection))
-        if recorded is None:
-            return built
-        key = (recorded.kind, recorded.model, recorded.dimensions)
-        if key == (built.name, built.model, built.dimensions):
-            return built
-        if key not in self._embedders:  # the live collection predates the current configuration
-            self._embedders[key] = recorded.build()
-        return self._embedders[key]
+        with self._lock:  # helio serve asks from many threads: one embedder (one batching worker) each
+            if "configured" not in self._embedders:
+                self._embedders["configured"] = self.spec.build()
+            built = self._embedders["configured"]
+            if recorded is None:
+                return built
+            key = (recorded.kind, recorded.model, recorded.dimensions)
+            if key == (built.name, built.model, built.dimensions):
+                return built
+            if key not in self._embedders:  # the live collection predates the current configuration
+                self._embedders[key] = recorded.build()
+            return self._embedders[key]
+
+    def close(self) -> None:
+        """Stop the query embedders' batching workers (``helio serve``'s shutdown)."""
+        for embedder in self._embedders.values():
+            getattr(embedder, "close", lambda: None)()
 
     def _embed_query(self, embedder: Embedder, query: str) -> np.ndarray:
         key = (embedder.name, embedder.model, embedder.dimensions, query)
-        if key in self._query_cache:
-            self._query_cache.move_to_end(key)
-            return self._query_cache[key]
+        with self._lock:
+            cached = self._query_cache.get(key)
+            if cached is not None:
+                self._query_cache.move_to_end(key)
+                return cached
         vector = embedder.embed_query(query)
-        self._query_cache[key] = vector
-        if len(self._query_cache) > self._query_cache_size:
-            self._query_cache.popitem(last=False)
+        with self._lock:
+            self._query_cache[key] = vector
+            if len(self._query_cache) > self._query_cache_size:
+                self._query_cache.popitem(last=False)
         return vector
+
+    def _embed_queries(self, wanted: list[tuple[Embedder, str]]) -> dict[tuple[int, str], np.ndarray]:
+        """The vectors of several texts, each embedder's uncached ones in one call (through a
+        batching embedder, they share a model call with other requests' too)."""
+        vectors, missing = {}, {}
+        for embedder, query in wanted:
+            key = (embedder.name, embedder.model, embedder.dimensions, query)
+            with self._lock:
+                cached = self._query_cache.get(key)
+                if cached is not None:
+                    self._query_cache.move_to_end(key)
+            if cached is not None:
+                vectors[(id(embedder), query)] = cached
+            else:
+                missing.setdefault(id(embedder), (embedder, {}))[1][query] = key
+        for embedder, keys in missing.values():
+            for (query, key), vector in zip(keys.items(), embedder.embed_queries(list(keys))):
+                vectors[(id(embedder), query)] = vector
+                with self._lock:
+                    self._query_cache[key] = vector
+                    if len(self._query_cache) > self._query_cache_size:
+                        self._query_cache.popitem(last=False)
+        return vectors
 
     # --- search ----------------------------------------------------------------------
     def _domains(self, domains: list[str] | None, filters: dict | None) -> list[Domain]:
@@ -167,28 +201,40 @@ class KnowledgeBase:
             unknown = sorted(set(filters or {}) - declared)
             if unknown:
                 raise QueryError(f"no selected domain can be filtered by {unknown}; filterable: {sorted(declared)}")
-        plans = []
+        plans, ignored = [], []
+        tenant_fields = {d.tenant_field for d in selected if d.tenant_field}
         for domain in selected:  # validate everything before any work
             conditions = dict(filters or {})
             if domain.tenant_field:
                 tenant_value(domain, conditions.get(domain.tenant_field))
             if len(selected) > 1:
+                # said in the notes: a reader must not take these hits as filtered by what they lack
+                lacking = sorted(set(conditions) - set(domain.filter_fields) - tenant_fields)
+                if lacking:
+                    ignored.append(f"{domain.name}: not filtered by {', '.join(lacking)} (it has no such field)")
                 conditions = {k: v for k, v in conditions.items() if k in domain.filter_fields}
             plans.append((domain, build_filter(domain.name, domain.filter_fields, conditions)))
-        response = SearchResponse(hits=[], per_domain={})
+        response = SearchResponse(hits=[], per_domain={}, notes=ignored)
+        prepared = []  # understood first, so every text the question needs is embedded in one call
         for domain, query_filter in plans:
             alias = domain.collection(self.prefix)
             if not self.store.exists(alias):
-                response.per_domain[domain.name] = []
-                response.notes.append(f"{domain.name}: not indexed yet")
+                prepared.append((domain, query_filter, None, None, None, None))
                 continue
             started = time.perf_counter()
             spec = self._spec_plan(domain, alias, text, filters) if understand else None
             response.understanding_time_ms += (time.perf_counter() - started) * 1000
             searched = (spec.text or text) if spec else text
-            started = time.perf_counter()
-            dense = self._embed_query(self._embedder_for(alias), searched)
-            response.query_embedding_time_ms += (time.perf_counter() - started) * 1000
+            prepared.append((domain, query_filter, alias, spec, searched, self._embedder_for(alias)))
+        started = time.perf_counter()
+        vectors = self._embed_queries([(embedder, searched) for *_, searched, embedder in prepared if embedder])
+        response.query_embedding_time_ms += (time.perf_counter() - started) * 1000
+        for domain, query_filter, alias, spec, searched, embedder in prepared:
+            if alias is None:
+                response.per_domain[domain.name] = []
+                response.notes.append(f"{domain.name}: not indexed yet")
+                continue
+            dense = vectors[(id(embedder), searched)]
             sparse = sparse_vector(searched)
             started = time.perf_counter()
             try:

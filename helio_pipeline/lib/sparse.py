@@ -13,11 +13,13 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
+from functools import lru_cache
 
 SPARSE_VERSION = "1"
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-./_][a-z0-9]+)*")
 _ALNUM_SPLIT = re.compile(r"[a-z]+|[0-9]+")
+_PART_SPLIT = re.compile(r"[-./_]")
 _STOPWORDS = frozenset(
     """a o e as os de da do das dos em no na nos nas um uma uns umas para pra por com sem que
     qual quais se ao aos ou the and of for to in is me meu minha seu sua voce vc eu ele ela isso
@@ -27,10 +29,23 @@ _STOPWORDS = frozenset(
 _K1 = 1.2
 
 
+class _CombiningMarks(dict):
+    """A str.translate table that drops combining marks, filled as characters are met."""
+
+    def __missing__(self, codepoint: int):
+        kept = None if unicodedata.combining(chr(codepoint)) else codepoint
+        self[codepoint] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _CombiningMarks()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents: 'Módulo Fotovoltaico' -> 'modulo fotovoltaico'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():  # nothing to strip (most catalog text): skip the decomposition
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.lower()).translate(_WITHOUT_MARKS)
 
 
 def _stem(word: str) -> str:
@@ -45,20 +60,30 @@ def _stem(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[str]:
+@lru_cache(maxsize=262_144)
+def _token_terms(token: str) -> tuple[str, ...]:
+    """The terms of one folded token; a catalog repeats its vocabulary, so this is cached."""
     terms: list[str] = []
-    for token in _TOKEN.findall(fold(text)):
-        parts = re.split(r"[-./_]", token)
-        if len(parts) > 1:
-            terms.append(token)  # the whole code, e.g. cs6u-330p
-        for part in parts:
-            if not part or part in _STOPWORDS:
-                continue
-            terms.append(_stem(part))
-            pieces = _ALNUM_SPLIT.findall(part)
-            if len(pieces) > 1:  # 550w -> 550 ; cs6u -> cs, 6, u (only the numbers carry meaning)
-                terms.extend(p for p in pieces if p.isdigit())
-    return terms
+    parts = _PART_SPLIT.split(token)
+    if len(parts) > 1:
+        terms.append(token)  # the whole code, e.g. cs6u-330p
+    for part in parts:
+        if not part or part in _STOPWORDS:
+            continue
+        terms.append(_stem(part))
+        pieces = _ALNUM_SPLIT.findall(part)
+        if len(pieces) > 1:  # 550w -> 550 ; cs6u -> cs, 6, u (only the numbers carry meaning)
+            terms.extend(p for p in pieces if p.isdigit())
+    return tuple(terms)
+
+
+@lru_cache(maxsize=262_144)
+def _token_indices(token: str) -> tuple[int, ...]:
+    return tuple(term_index(t) for t in _token_terms(token))
+
+
+def tokenize(text: str) -> list[str]:
+    return [term for token in _TOKEN.findall(fold(text)) for term in _token_terms(token)]
 
 
 def term_index(term: str) -> int:
@@ -67,7 +92,7 @@ def term_index(term: str) -> int:
 
 def sparse_vector(text: str) -> tuple[list[int], list[float]]:
     """(indices, values) for a document or a query."""
-    counts = Counter(term_index(t) for t in tokenize(text))
+    counts = Counter(i for token in _TOKEN.findall(fold(text)) for i in _token_indices(token))
     indices = sorted(counts)
     values = [counts[i] * (_K1 + 1) / (counts[i] + _K1) for i in indices]
     return indices, values

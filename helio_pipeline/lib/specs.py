@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # the CEC's technology names, which the query vocabulary filters on, and how the text says them
 TECHNOLOGY_PT = {
@@ -99,6 +100,12 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+@lru_cache(maxsize=8192)
+def _fold_key(key: str) -> str:
+    """``fold`` of a source key: a catalog repeats a few dozen keys on every product."""
+    return fold(key)
 
 
 _TECHNOLOGY_WORDS = {
@@ -204,7 +211,7 @@ def canonical_specs(specs: dict | None, category: str) -> tuple[dict, list[str]]
     for key, value in (specs or {}).items():
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        folded.setdefault(fold(key), key)  # two spellings of one key: the first wins
+        folded.setdefault(_fold_key(key), key)  # two spellings of one key: the first wins
     values, problems = {}, []
     for field in SPEC_FIELDS:
         found = _lookup(field, category or "", folded)

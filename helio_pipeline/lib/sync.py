@@ -199,6 +199,9 @@ def apply(store: VectorStore, planned: SyncPlan, embedder: CachedEmbedder, *, ma
         refuse_over_budget(planned.target.domain, embedder, [desired[pid].chunk.vector_text for pid in to_embed],
                            max_usd)
     applied = Applied(payload_updated=len(planned.payload_only), deleted=len(planned.stale))
+    if to_embed or planned.payload_only or planned.stale:
+        # before any write: what was measured on the collection (lib/golden.py) no longer holds
+        store.update_metadata(physical, {"write_started_at": datetime.now(timezone.utc).isoformat()})
     embed_seconds = upsert_seconds = 0.0
     hits_before = embedder.stats.hits
     for batch_no, batch in enumerate(_batched(to_embed, batch_size)):

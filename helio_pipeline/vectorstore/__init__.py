@@ -6,8 +6,10 @@ factory, so nothing above it knows the backend.
   (``edge.EdgeVectorStore``): server-like filtered and hybrid query latency on one machine.
 - ``embedded="qdrant-local"`` keeps qdrant-client's local mode (pure Python) available.
 
-An embedded store admits one process at a time. ``wait_seconds`` lets a Dagster run queue
-behind another run's process (two shard runs of one domain, a backfill) instead of failing.
+An embedded store admits one writing process at a time. ``wait_seconds`` lets a Dagster run
+queue behind another run's process (two shard runs of one domain, a backfill) instead of
+failing. ``read_only=True`` opens the edge store as a reader (``helio serve``, ``helio search``):
+any number of them search consistent snapshots beside the writer and follow its promotions.
 """
 
 from __future__ import annotations
@@ -15,15 +17,26 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from helio_pipeline.lib.errors import StoreBusy
 from helio_pipeline.vectorstore.base import VectorStore
-from helio_pipeline.vectorstore.qdrant import CollectionLayout
 from helio_pipeline.vectorstore.types import (CollectionSpec, Filter, HasId, Hit, IsEmpty, Match, MatchAny, Point,
                                               Range)
 
+if TYPE_CHECKING:
+    from helio_pipeline.vectorstore.qdrant import CollectionLayout
+
 EMBEDDED_BACKENDS = ("edge", "qdrant-local")
+
+
+def __getattr__(name: str):
+    # qdrant-client takes about a second to import: only a server or qdrant-local store pays for it
+    if name == "CollectionLayout":
+        from helio_pipeline.vectorstore.qdrant import CollectionLayout
+
+        return CollectionLayout
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["open_store", "close_embedded_stores", "CollectionLayout", "EMBEDDED_BACKENDS", "VectorStore",
            "CollectionSpec", "Filter", "HasId", "Hit", "IsEmpty", "Match", "MatchAny", "Point", "Range"]
@@ -32,14 +45,15 @@ __all__ = ["open_store", "close_embedded_stores", "CollectionLayout", "EMBEDDED_
 def open_store(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
                embedded: str = "edge", layout: CollectionLayout | None = None,
                wait_seconds: float = 0.0, log: Callable[[str], None] = lambda msg: None,
-               scratch_dir: str | Path | None = None) -> VectorStore:
+               scratch_dir: str | Path | None = None, read_only: bool = False) -> VectorStore:
     """The store at ``url`` (a Qdrant server, where ``layout``, a ``CollectionLayout``, sets the
     shards and replicas of each collection created) or the embedded one at ``path``.
     ``scratch_dir``: where an edge root this process may only read gets its private shard
-    copies (default: ``HELIO_EDGE_SCRATCH_DIR``, else the temporary directory)."""
-    from helio_pipeline.vectorstore.qdrant import QdrantStore
-
+    copies (default: ``HELIO_EDGE_SCRATCH_DIR``, else the temporary directory). ``read_only``:
+    the process only searches (the edge store then never waits for, nor blocks, a writer)."""
     if url:
+        from helio_pipeline.vectorstore.qdrant import QdrantStore
+
         return QdrantStore.open(url=url, api_key=api_key, layout=layout)
     if path is None:
         raise ValueError("open_store needs a url or a path")
@@ -52,7 +66,7 @@ def open_store(url: str | None = None, api_key: str | None = None, path: str | P
     announced = False
     while True:
         try:
-            return _open_embedded(path, embedded, scratch_dir)
+            return _open_embedded(path, embedded, scratch_dir, read_only)
         except StoreBusy as busy:
             if time.monotonic() >= deadline:
                 raise
@@ -62,21 +76,25 @@ def open_store(url: str | None = None, api_key: str | None = None, path: str | P
             time.sleep(0.5)
 
 
-def _open_embedded(path: str | Path, embedded: str, scratch_dir: str | Path | None) -> VectorStore:
+def _open_embedded(path: str | Path, embedded: str, scratch_dir: str | Path | None,
+                   read_only: bool = False) -> VectorStore:
     if embedded == "qdrant-local":
         from helio_pipeline.vectorstore.qdrant import QdrantStore
 
         return QdrantStore.open(path=path)
     from helio_pipeline.vectorstore.edge import EdgeVectorStore
 
-    return EdgeVectorStore.open(path, label="helio", scratch_dir=scratch_dir)
+    return EdgeVectorStore.open(path, label="helio", scratch_dir=scratch_dir, reader=read_only)
 
 
 def close_embedded_stores() -> None:
     """Release every embedded store this process holds, so another process (a Dagster run,
     ``helio search``) can open it."""
-    from helio_pipeline.vectorstore.edge import close_all
-    from helio_pipeline.vectorstore.qdrant import close_local_clients
+    import sys
 
-    close_local_clients()
+    from helio_pipeline.vectorstore.edge import close_all
+
+    qdrant = sys.modules.get("helio_pipeline.vectorstore.qdrant")  # not imported: it opened nothing
+    if qdrant is not None:
+        qdrant.close_local_clients()
     close_all()

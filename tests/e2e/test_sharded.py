@@ -19,6 +19,7 @@ import numpy as np
 from helio_pipeline.demo.seed import seed
 from helio_pipeline.lib.sharding import shard_keys
 from helio_pipeline.vectorstore import close_embedded_stores, open_store
+from helio_pipeline.lib.processes import spawn
 
 REPO = Path(__file__).resolve().parents[2]
 STAGES = ("extract", "chunks", "index")
@@ -55,7 +56,7 @@ def test_shards_in_parallel_processes_equal_one_unsharded_run(kb, pg_url, bucket
         pass  # create the instance's storage once, before three processes race to migrate it
     dagster = str(Path(sys.executable).with_name("dagster"))
     started = time.monotonic()
-    workers = [subprocess.Popen(
+    workers = [spawn(
         [dagster, "asset", "materialize", "-m", "tests.e2e.sharded_location", "--partition", key,
          "--select", ",".join(f"conversations_{s}" for s in STAGES)],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

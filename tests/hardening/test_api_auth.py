@@ -17,6 +17,7 @@ from helio_pipeline.api import create_app
 from helio_pipeline.cli import main
 from helio_pipeline.lib.apikeys import KeyConfigError, load_keys
 from helio_pipeline.lib.pg_embedded import find_free_port
+from helio_pipeline.lib.processes import spawn
 from tests.hardening.conftest import make_keys
 
 HELIO = str(Path(sys.executable).with_name("helio"))
@@ -154,7 +155,7 @@ def serve_env(tmp_path, pg_url, clean_db, bucket_url, s3_endpoint):
 
 
 def _start(env: dict, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([HELIO, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    proc = spawn([HELIO, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

@@ -105,3 +105,20 @@ def test_openapi_documents_the_errors_the_server_sends(client):
     # k and recent are integers, not booleans
     k = schemas["MemoryRequest"]["properties"]["k"]
     assert k["type"] == "integer"
+
+
+def test_docs_page_renders_from_local_assets_only(client):
+    """/docs must work with no internet: every script, stylesheet and icon it loads is served here."""
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls, page.text
+    external = [u for u in urls if re.match(r"(?:https?:)?//", u)]
+    assert not external, f"/docs loads from another host: {external}"
+    for url in urls:
+        asset = client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 100, url
+    script = next(u for u in urls if u.endswith("swagger-ui-bundle.js"))
+    assert "SwaggerUIBundle" in client.get(script).text

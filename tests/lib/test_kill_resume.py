@@ -10,6 +10,7 @@ from helio_pipeline.lib.embedding import StaticEmbedder
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.vectorstore.qdrant import QdrantStore
 from helio_pipeline.lib.sync import point_id, sync_collection
+from helio_pipeline.lib.processes import spawn
 from tests.lib.killable_sync import ALIAS, CONFIG, chunks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +19,7 @@ N = 200
 
 def test_sigkill_mid_embedding_then_rerun_finishes_from_the_cache(pg_url, clean_db, tmp_path):
     qdrant_path = tmp_path / "qdrant"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.lib.killable_sync", pg_url, str(qdrant_path), str(N)],
+    proc = spawn([sys.executable, "-m", "tests.lib.killable_sync", pg_url, str(qdrant_path), str(N)],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
     embedded_before_kill = 0
     for line in proc.stdout:

@@ -161,3 +161,33 @@ def test_old_collections_beyond_retention_are_dropped(sync, store):
     third = sync(BASE, dims=16, keep_previous=1)
     assert len(third.dropped_collections) == 1
     assert len(store.physical_collections(ALIAS)) == 2
+
+
+class CountingQueries(StaticEmbedder):
+    def __init__(self):
+        super().__init__(64)
+        self.queries = 0
+
+    def embed_query(self, text):
+        self.queries += 1
+        return super().embed_query(text)
+
+
+def test_golden_evaluation_is_reused_only_while_the_collection_is_unchanged(sync, store):
+    """The promotion gate and the asset check of a first build measure the same collection:
+    the second answer comes from the first unless a sync wrote in between."""
+    from helio_pipeline.lib.golden import GoldenQuery, evaluate, evaluate_unless_measured
+
+    sync(BASE)
+    physical = store.resolve(ALIAS)
+    golden = [GoldenQuery(f"texto {s} parte 0 sobre garantia e frete", frozenset({s})) for s in "abcde"]
+    model = CountingQueries()
+    first = evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden, model)
+    again = evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden, model)
+    assert model.queries == 5 and again == first
+    evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden[:3], model)  # other queries: measured
+    assert model.queries == 8
+    sync(doc("a", 4, prefix="outro assunto") + BASE[4:])  # a write: the earlier measure no longer holds
+    after = evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden, model)
+    assert model.queries == 13
+    assert after == evaluate(store, physical, {"kind": "keyword"}, golden, StaticEmbedder(64))

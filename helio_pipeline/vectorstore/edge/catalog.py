@@ -1,7 +1,9 @@
 """The Qdrant Edge store's files under its root: the catalog of collections and aliases, the
 lock that admits one writing process, and the private copies a read-only process searches.
 
-    <root>/.lock                 fcntl lock: one process at a time (pid and label inside)
+    <root>/.lock                 fcntl lock: one writing process at a time (pid and label inside)
+    <root>/.readers              fcntl lock: readers hold it shared while they copy a shard
+                                 directory; a writer removes a directory only holding it exclusively
     <root>/catalog.json          {"format": 1, "qdrant_edge": "<version>",
                                   "collections": {name: {dimensions, distance, payload_indexes,
                                                          tenant_field, metadata, [dir]}},
@@ -12,6 +14,11 @@ lock that admits one writing process, and the private copies a read-only process
 
 Every catalog change writes a temporary file, fsyncs it and ``os.replace``-s it over the
 catalog (then the backup the same way), so an alias moves atomically.
+
+A shard directory the catalog names for a collection an alias points at is never written
+in place: a writer copies it (``<name>.w<8 hex>``), writes the copy and names the copy in the
+catalog when its writes are settled (see ``store.EdgeVectorStore``). So a reader in another
+process can copy the directory it reads at any time and get a consistent shard.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import threading
 from datetime import datetime, timezone
@@ -32,7 +40,10 @@ CATALOG_FORMAT = 1
 CATALOG = "catalog.json"
 CATALOG_BACKUP = "catalog.backup.json"
 LOCK = ".lock"
+READERS = ".readers"
 COLLECTIONS = "collections"
+# a writer's copy of a published shard directory (copy-on-write), before the catalog names it
+COPY_SUFFIX = re.compile(r"\.w[0-9a-f]{8}$")
 # where a read-only root's private shard copies go: <dir>/helio-edge-readonly-<pid>-<random>/
 SCRATCH_PREFIX = "helio-edge-readonly-"
 # the directory for them: read once, by the factory (vectorstore.open_store); named in messages
@@ -203,18 +214,57 @@ def lock_exclusive(root: Path, label: str):
     return handle
 
 
-def lock_shared(root: Path):
-    """A reader of a root it cannot write: a shared lock on the lock file, if there is one, so
-    a writer in another process is still noticed (None: no lock file this process may read)."""
+def catalog_stamp(root: Path):
+    """What changes whenever the catalog is replaced (a reader polls it): None when missing."""
     try:
-        handle = open(root / LOCK, "r", encoding="utf-8")
+        st = os.stat(root / CATALOG)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def readers_lock(root: Path, exclusive: bool = False):
+    """``<root>/.readers`` locked: shared (blocking: a writer holds it exclusively only to remove
+    directories, never for long), or exclusive without waiting (None: a reader is copying).
+    Shared on a root without that file, or one this process cannot open: None, nothing held."""
+    try:
+        handle = open(root / READERS, "a+" if exclusive else "r", encoding="utf-8")
     except OSError:
         return None
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
     except OSError:
-        raise _busy(root, handle) from None
+        handle.close()
+        return None
     return handle
+
+
+def remove_directories(root: Path, paths) -> list[Path]:
+    """Remove shard directories no catalog names any more, unless a reader is copying one
+    right now: returns those left for later."""
+    paths = [p for p in paths if p.exists()]
+    if not paths:
+        return []
+    handle = readers_lock(root, exclusive=True)
+    if handle is None:
+        return paths
+    try:
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+    finally:
+        unlock(handle)
+    return []
+
+
+def orphan_copies(root: Path, named: set[str]) -> list[Path]:
+    """Writer copies (``*.w<8 hex>``) that neither the catalog nor its backup names: left by a
+    writer that died before publishing them, or after publishing but before removing the
+    directory they replaced."""
+    try:
+        entries = list((root / COLLECTIONS).iterdir())
+    except OSError:
+        return []
+    return [p for p in entries if COPY_SUFFIX.search(p.name) and p.name not in named and p.is_dir()]
 
 
 def unlock(handle) -> None:

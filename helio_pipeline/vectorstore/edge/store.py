@@ -16,11 +16,24 @@ collection's shard is created and flushed before the catalog names it, and leave
 catalog before its directory is removed: a crash leaves at worst an unnamed directory,
 which is cleared when a collection of that name is created again.
 
-A root this process cannot write (a read-only mount, another user's directory) opens for
-reading: it takes a shared lock if the lock file exists, every write raises
-:class:`StoreNotWritable` naming the directory, and each shard a search loads is a private
-copy (Qdrant Edge opens its files for writing even to search; the copy is sparse, so it costs
-the data, not the preallocated files). The copies live in a ``helio-edge-readonly-<pid>-*``
+One process writes a root at a time (an exclusive lock); any number of processes read it
+at the same time (``reader=True``: ``helio serve``, ``helio search``), and so does a process
+that cannot write the root (a read-only mount, another user's directory). Readers see
+consistent snapshots because writes are copy-on-write: a writer never writes a shard
+directory that an alias points at in the catalog. Its first write to such a collection copies
+the directory (``<name>.w<8 hex>``), later writes go to the copy, and the copy replaces the
+original in the catalog (an atomic file replace) once its writes are settled: at the sync's
+optimize, before an alias moves, on close. A collection no alias points at (one being
+rebuilt) is written in place. A reader polls the catalog; when it changes, a background
+thread loads what the reader was searching from the new catalog and swaps it in, so queries
+keep being answered from the previous snapshot meanwhile, and see the new data afterwards. A
+reader never holds the writer's lock: it holds ``.readers`` shared while it copies a directory,
+and a writer removes replaced directories only when it can hold that exclusively.
+
+Every write in a reader raises :class:`StoreNotWritable` naming the directory, and each shard
+a reader searches is a private copy (Qdrant Edge opens its files for writing even to search,
+and rewrites some of them on load; the copy is sparse, so it costs the data, not the
+preallocated files). The copies live in a ``helio-edge-readonly-<pid>-*``
 directory under ``scratch_dir`` (the factory passes ``HELIO_EDGE_SCRATCH_DIR``; default: the
 temporary directory), removed on close; one left by a process that died without closing is
 removed by the next read-only open.
@@ -30,9 +43,12 @@ have (a vector file overwritten with other bytes gives 1e37 or NaN) raises
 :class:`VectorsDamaged` naming the collection and ``helio rebuild --force``, instead of
 ranking garbage. :meth:`EdgeVectorStore.dense_vectors` lets verification read every vector.
 
-A write survives the process dying as soon as it returns: it is in the shard's write-ahead
-log, which the next load replays. Segments are flushed at most once a second during a run of
-writes (see ``FLUSH_INTERVAL_S``), before an alias moves, on :meth:`close` and at exit.
+Segments are flushed at most once a second during a run of writes (see ``FLUSH_INTERVAL_S``),
+before an alias moves, on :meth:`close` and at exit; what was flushed survives the process
+dying (collections made without a write-ahead log). Writes to a live collection's copy
+survive once the copy is published: a writer killed before that leaves the live collection as
+it was, and its copy is removed by the next writer (the next sync writes them again, from the
+embedding cache).
 
 All ``qdrant_edge`` imports live in this package (filters in ``filters.py``, the files under
 the root in ``catalog.py``). Hybrid queries are fused here, by ``vectorstore.fusion``.
@@ -58,10 +74,11 @@ import qdrant_edge as qe
 
 from helio_pipeline.lib.errors import HelioError, StoreNotWritable
 from helio_pipeline.vectorstore.base import DENSE, READ_INDEX_FIELDS, SPARSE, check_mode
-from helio_pipeline.vectorstore.edge.catalog import (CATALOG, CATALOG_BACKUP, CATALOG_FORMAT, COLLECTIONS,
-                                                     SCRATCH_DIR_ENV, SCRATCH_PREFIX, CollectionNotFound, check_name,
-                                                     copy_sparse, edge_version, lock_exclusive, lock_shared,
-                                                     read_catalog, rebuild_hint, sweep_scratch, unlock, write_catalog)
+from helio_pipeline.vectorstore.edge.catalog import (CATALOG, CATALOG_BACKUP, CATALOG_FORMAT, COLLECTIONS, READERS,
+                                                     SCRATCH_DIR_ENV, SCRATCH_PREFIX, CollectionNotFound, catalog_stamp,
+                                                     check_name, copy_sparse, edge_version, lock_exclusive,
+                                                     orphan_copies, read_catalog, readers_lock, rebuild_hint,
+                                                     remove_directories, sweep_scratch, unlock, write_catalog)
 from helio_pipeline.vectorstore.edge.filters import out_id, point_id, to_edge_filter
 from helio_pipeline.vectorstore.fusion import prefetch_depth, rrf
 from helio_pipeline.vectorstore.integrity import check_dense_scores, dense_matrix
@@ -92,6 +109,8 @@ _CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
 
 
 _DELETE_BATCH = 1000
+# how often a reader looks at the catalog's stamp (a stat): how soon it starts loading a new snapshot
+CATALOG_POLL_S = 0.2
 # errors that mean "this process may not write here" (not: the disk is broken)
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -139,7 +158,14 @@ def _hit(rec, score: float | None) -> Hit:
 
 # --- the store ---------------------------------------------------------------------------
 
-_STORES: dict[str, "EdgeVectorStore"] = {}
+class _Stale(HelioError):
+    """A reader's catalog is behind the one on disk: it catches up and tries again."""
+
+
+# sys.getrefcount of a retired shard that nothing but the retired list holds (its tuple, the argument)
+_IDLE_REFS = 2
+
+_STORES: dict[tuple[str, bool], "EdgeVectorStore"] = {}  # (root, opened as a reader)
 _STORES_LOCK = threading.Lock()
 
 
@@ -159,40 +185,47 @@ class EdgeVectorStore:
     """Collections, aliases and points in Qdrant Edge shards under ``root``.
 
     ``EdgeVectorStore(root)`` (or ``EdgeVectorStore.open(root)``) returns the instance already
-    open in this process for that root, if any: one process holds a root at a time (an
-    exclusive lock on ``<root>/.lock``), and another process gets a :class:`HelioError`.
+    open in this process for that root, if any: one process writes a root at a time (an
+    exclusive lock on ``<root>/.lock``), and another process gets a :class:`StoreBusy`.
+    ``reader=True`` opens it for searching, beside a writer in another process (see the
+    module's docstring); in a process that holds the writer, that instance is returned.
     """
 
     root: Path
     endpoint: str
 
-    def __new__(cls, root: str | Path, label: str | None = None, scratch_dir: str | Path | None = None):
+    def __new__(cls, root: str | Path, label: str | None = None, scratch_dir: str | Path | None = None,
+                reader: bool = False):
         key = str(Path(root).resolve())
         with _STORES_LOCK:
-            store = _STORES.get(key)
-            if store is not None and store._pid != os.getpid():
-                # inherited through fork: the parent's shards and lock are not ours to use
-                del _STORES[key]
-                store = None
+            for held in ((key, False), (key, True)):
+                if held in _STORES and _STORES[held]._pid != os.getpid():
+                    # inherited through fork: the parent's shards and lock are not ours to use
+                    del _STORES[held]
+            store = _STORES.get((key, False)) or (_STORES.get((key, True)) if reader else None)
             if store is None:
                 store = super().__new__(cls)
-                store._open(Path(key), label, scratch_dir)
-                _STORES[key] = store
+                store._open(Path(key), label, scratch_dir, reader)
+                _STORES[(key, reader)] = store
             return store
 
-    def __init__(self, root: str | Path, label: str | None = None, scratch_dir: str | Path | None = None):
+    def __init__(self, root: str | Path, label: str | None = None, scratch_dir: str | Path | None = None,
+                 reader: bool = False):
         pass  # everything happens in __new__, once per root and process
 
     @classmethod
     def open(cls, root: str | Path, label: str | None = None,
-             scratch_dir: str | Path | None = None) -> "EdgeVectorStore":
-        """``scratch_dir``: where a root this process cannot write gets its private shard copies
-        (default: the temporary directory; ``open_store`` passes ``HELIO_EDGE_SCRATCH_DIR``)."""
-        return cls(root, label, scratch_dir)
+             scratch_dir: str | Path | None = None, reader: bool = False) -> "EdgeVectorStore":
+        """``scratch_dir``: where a reader gets its private shard copies (default: the temporary
+        directory; ``open_store`` passes ``HELIO_EDGE_SCRATCH_DIR``). ``reader``: open it for
+        searching only, beside a writer in another process."""
+        return cls(root, label, scratch_dir, reader)
 
     # --- opening, locking, the catalog ----------------------------------------------------
-    def _open(self, root: Path, label: str | None, scratch_dir: str | Path | None = None) -> None:
+    def _open(self, root: Path, label: str | None, scratch_dir: str | Path | None = None,
+              reader: bool = False) -> None:
         self.root = root
+        self._key = (str(root), reader)
         self.endpoint = f"edge:{root}"
         self._pid = os.getpid()
         self._mutex = threading.RLock()
@@ -205,20 +238,44 @@ class EdgeVectorStore:
         self._scratch: Path | None = None   # read-only: private copies of the shards loaded
         self._scratch_parent = Path(scratch_dir or tempfile.gettempdir())
         self._load_locks: dict[str, threading.Lock] = {}  # one per collection: loads do not wait on each other
+        # a writer: collections being written in a copy of their directory, not yet in the catalog
+        self._cow: dict[str, str] = {}
+        self._retired_dirs: list[Path] = []  # replaced or dropped directories a reader was copying
+        # a reader: the catalog's stamp, the names searched, where each loaded shard came from
+        self._stamp = None
+        self._polled_at = 0.0
+        self._asked: set[str] = set()
+        self._sources: dict[str, Path] = {}
+        self._copies: dict[str, Path] = {}
+        self._retired_shards: list[tuple] = []  # (shard, its private copy): closed once no query holds it
+        self._refresh_lock = threading.Lock()
+        self._refreshing = False
+        self._opened_as_reader = reader
         try:
             root.mkdir(parents=True, exist_ok=True)
-            if not os.access(root, os.W_OK):  # even when the lock file itself could be written
-                raise PermissionError(errno.EACCES, "Permission denied", str(root))
-            self._lock_file = lock_exclusive(root, label or Path(sys.argv[0] or "python").name)
+            if reader:
+                self._read_only = "this process opened it for reading"
+            else:
+                if not os.access(root, os.W_OK):  # even when the lock file itself could be written
+                    raise PermissionError(errno.EACCES, "Permission denied", str(root))
+                self._lock_file = lock_exclusive(root, label or Path(sys.argv[0] or "python").name)
+                open(root / READERS, "a").close()
         except OSError as exc:
             if exc.errno not in _NOT_WRITABLE or not root.is_dir():
                 raise StoreNotWritable(f"the embedded store at {root} is not writable: {exc}") from None
             self._read_only = str(exc)
-            self._lock_file = lock_shared(root)
+        if self._read_only:
             sweep_scratch(self._scratch_parent)
         try:
-            self._catalog = self._load_catalog()
-            self._load_shards()
+            guard = readers_lock(root) if self._read_only else None  # the directories it names stay
+            try:
+                self._stamp = catalog_stamp(root)
+                self._catalog = self._load_catalog()
+                self._load_shards()
+            finally:
+                unlock(guard)
+            if not self._read_only:
+                self._sweep_orphans()
         except BaseException:
             for shard in self._shards.values():
                 try:
@@ -231,6 +288,9 @@ class EdgeVectorStore:
 
     def _check_writable(self) -> None:
         self._check_open()
+        if self._opened_as_reader:
+            raise StoreNotWritable(f"the embedded store at {self.root} was opened for reading (a reader: helio "
+                                   "search, helio serve); open it without reader=True to write")
         if self._read_only:
             raise StoreNotWritable(f"the embedded store at {self.root} is not writable: {self._read_only}. "
                                    "It can be searched; indexing needs write access to that directory "
@@ -279,7 +339,8 @@ class EdgeVectorStore:
     def _loaded(self, physical: str):
         """The collection's shard, loaded on first use. A load (and, read-only, the private
         copy before it: seconds for a large shard) holds only that collection's lock, so a
-        server's searches of other collections go on meanwhile."""
+        server's searches of other collections go on meanwhile. A reader whose catalog is no
+        longer the one on disk raises _Stale before copying (its directory may be gone)."""
         shard = self._shards.get(physical)
         if shard is not None:
             return shard
@@ -291,29 +352,16 @@ class EdgeVectorStore:
                 return shard
             with self._mutex:
                 self._check_open()
-                path = self._shard_path(physical)
-                entry = copy.deepcopy(self._catalog["collections"].get(physical, {}))
-            source = path
-            if self._read_only:
-                path = self._private_copy(path)
+                catalog = self._catalog
+                source = self._shard_path(physical)
+                entry = copy.deepcopy(catalog["collections"].get(physical, {}))
+            guard = readers_lock(self.root) if self._read_only else None
             try:
-                try:
-                    try:
-                        # today's segment settings, also for collections made by earlier versions
-                        config = _edge_config(int(entry["dimensions"]), entry.get("distance", "Cosine"))
-                        shard = qe.EdgeShard.load(str(path), config)
-                    except Exception:  # noqa: BLE001 - settings it refuses: load it as it is
-                        shard = qe.EdgeShard.load(str(path))
-                except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
-                    recorded, installed = self._catalog.get("qdrant_edge"), edge_version()
-                    version = (f"; it was written by qdrant-edge-py {recorded}, this is {installed}"
-                               if recorded != installed else "")
-                    raise self._corrupt(f"the shard {source} of collection {physical} failed to load "
-                                        f"({exc}){version}") from None
-            except BaseException:
-                if path != source:
-                    shutil.rmtree(path, ignore_errors=True)
-                raise
+                if self._read_only and catalog_stamp(self.root) != self._stamp:
+                    raise _Stale(f"the catalog of {self.root} changed")
+                shard, path = self._load_dir(physical, entry, source)
+            finally:
+                unlock(guard)
             with self._mutex:
                 if (self._closed or physical not in self._catalog["collections"]
                         or self._shard_path(physical) != source):  # closed, dropped or renamed meanwhile
@@ -321,9 +369,37 @@ class EdgeVectorStore:
                     if path != source:
                         shutil.rmtree(path, ignore_errors=True)
                     self._check_open()
+                    if self._read_only and self._catalog is not catalog:
+                        raise _Stale(f"the catalog of {self.root} changed")
                     raise CollectionNotFound(f"Collection {physical} not found in the Qdrant Edge store {self.root}")
                 self._shards[physical] = shard
+                self._sources[physical] = source
+                if path != source:
+                    self._copies[physical] = path
             return shard
+
+    def _load_dir(self, physical: str, entry: dict, source: Path):
+        """(the shard in ``source``, the directory it was loaded from: a private copy for a reader)."""
+        path = self._private_copy(source) if self._read_only else source
+        try:
+            try:
+                try:
+                    # today's segment settings, also for collections made by earlier versions
+                    config = _edge_config(int(entry["dimensions"]), entry.get("distance", "Cosine"))
+                    shard = qe.EdgeShard.load(str(path), config)
+                except Exception:  # noqa: BLE001 - settings it refuses: load it as it is
+                    shard = qe.EdgeShard.load(str(path))
+            except Exception as exc:  # noqa: BLE001 - the engine raises a bare Exception
+                recorded, installed = self._catalog.get("qdrant_edge"), edge_version()
+                version = (f"; it was written by qdrant-edge-py {recorded}, this is {installed}"
+                           if recorded != installed else "")
+                raise self._corrupt(f"the shard {source} of collection {physical} failed to load "
+                                    f"({exc}){version}") from None
+        except BaseException:
+            if path != source:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        return shard, path
 
     def _private_copy(self, path: Path) -> Path:
         """A copy of a shard this process may write, for a root it may not (see the module's
@@ -340,8 +416,9 @@ class EdgeVectorStore:
                                      f"({exc}); set {SCRATCH_DIR_ENV} to a writable directory") from None
             scratch = self._scratch
         target = scratch / path.name
+        if target.exists() or target.name in {p.name for p in self._copies.values()}:
+            target = scratch / f"{path.name}.{uuid.uuid4().hex[:8]}"  # a copy still searched keeps its own
         try:
-            shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(path, target, copy_function=copy_sparse)
             for folder, _, files in os.walk(target):
                 os.chmod(folder, 0o700)
@@ -359,7 +436,7 @@ class EdgeVectorStore:
     def load_all(self) -> None:
         """Load every shard now: a broken one raises here (``helio rebuild`` checks with it)."""
         for name in list(self._catalog["collections"]):
-            self._loaded(name)
+            self._shard(name)
         installed = edge_version()
         if self._catalog.get("qdrant_edge") != installed and not self._read_only:
             # Every shard loaded under the installed engine: record it, so the next
@@ -376,13 +453,20 @@ class EdgeVectorStore:
         self._catalog = catalog
 
     def _shard_path(self, name: str) -> Path:
-        """The shard directory of collection ``name`` (its own name unless the catalog says otherwise)."""
-        entry = self._catalog["collections"].get(name) or {}
+        """The shard directory of collection ``name``: the copy this writer is writing, else the
+        one the catalog names (its own name unless the catalog says otherwise)."""
+        if name in self._cow:
+            return self.root / COLLECTIONS / self._cow[name]
+        return self._published_path(name)
+
+    def _published_path(self, name: str, catalog: dict | None = None) -> Path:
+        entry = (catalog or self._catalog)["collections"].get(name) or {}
         return self.root / COLLECTIONS / (entry.get("dir") or name)
 
     def _free_dir(self, name: str) -> str:
         """A shard directory name no collection in the catalog uses: ``name`` if it is free."""
         used = {entry.get("dir") or other for other, entry in self._catalog["collections"].items()}
+        used |= set(self._cow.values()) | {path.name for path in self._retired_dirs}
         directory = name
         while directory in used:
             directory = f"{name}.{uuid.uuid4().hex[:8]}"
@@ -394,9 +478,13 @@ class EdgeVectorStore:
         if self._pid != os.getpid():
             raise HelioError(f"the Qdrant Edge store {self.root} was opened by process {self._pid}; "
                              "open it again in this process (EdgeVectorStore(root))")
+        if self._read_only:
+            self._poll()
 
     def _physical(self, name: str) -> str:
         self._check_open()
+        if self._read_only:
+            self._asked.add(name)
         catalog = self._catalog
         if name in catalog["collections"]:
             return name
@@ -407,9 +495,179 @@ class EdgeVectorStore:
 
     def _shard(self, name: str, write: bool = False):
         if write:
-            self._check_writable()
-        physical = self._physical(name)
-        return physical, self._loaded(physical)
+            with self._mutex:
+                self._check_writable()
+                physical = self._physical(name)
+                if physical not in self._cow and physical in self._catalog["aliases"].values():
+                    self._copy_on_write(physical)
+            return physical, self._loaded(physical)
+        for attempt in range(3):
+            physical = self._physical(name)
+            try:
+                return physical, self._loaded(physical)
+            except _Stale:  # a reader behind the catalog: catch up now, then load from the new one
+                if attempt == 2:
+                    raise
+                self._refresh()
+
+    # --- a writer: copy-on-write of the collections aliases point at ---------------------
+    def _copy_on_write(self, physical: str) -> None:
+        """Before the first write to a collection an alias points at: its directory copied, the
+        copy loaded; later writes go there until :meth:`_publish` names it in the catalog."""
+        source = self._published_path(physical)
+        shard = self._shards.pop(physical, None)
+        if shard is not None:  # loaded to be read: nothing of it is unsettled (aliased = flushed)
+            try:
+                shard.flush()
+            finally:
+                shard.close()
+                self._dirty.discard(physical)
+        directory = f"{physical}.w{uuid.uuid4().hex[:8]}"
+        target = self.root / COLLECTIONS / directory
+        entry = self._catalog["collections"][physical]
+        try:
+            shutil.copytree(source, target, copy_function=copy_sparse)
+            shard, _ = self._load_dir(physical, entry, target)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        self._shards[physical] = shard
+        self._cow[physical] = directory
+        self._flushed_at[physical] = time.monotonic()
+
+    def _publish(self, physical: str) -> None:
+        """Name the copy this writer wrote in the catalog (readers switch to it), after a flush;
+        the directory it replaces is removed once no reader is copying it."""
+        directory = self._cow.get(physical)
+        if directory is None:
+            return
+        if physical in self._dirty:
+            self._flush(physical)
+        replaced = self._published_path(physical)
+        self._commit(lambda catalog: catalog["collections"][physical].__setitem__("dir", directory))
+        del self._cow[physical]
+        self._retired_dirs.append(replaced)
+        self._retired_dirs = remove_directories(self.root, self._retired_dirs)
+
+    def _publish_all(self) -> None:
+        for physical in list(self._cow):
+            self._publish(physical)
+
+    def _sweep_orphans(self) -> None:
+        """Writer copies left unnamed by a writer that died: removed at the next writer's open."""
+        named = {entry.get("dir") or name for name, entry in self._catalog["collections"].items()}
+        try:
+            backup = read_catalog(self.root / CATALOG_BACKUP)
+            named |= {entry.get("dir") or name for name, entry in backup["collections"].items()}
+        except ValueError:
+            pass
+        self._retired_dirs += remove_directories(self.root, orphan_copies(self.root, named))
+
+    # --- a reader: following the catalog ---------------------------------------------------
+    def _poll(self) -> None:
+        """At most every CATALOG_POLL_S: when the catalog on disk changed, start loading the new
+        snapshot in the background (queries meanwhile use the current one)."""
+        now = time.monotonic()
+        if now - self._polled_at < CATALOG_POLL_S:
+            return
+        self._polled_at = now
+        if self._refreshing:
+            return
+        # replaced shards no query holds any more are closed there too: not a query's job
+        if not self._retired_shards and catalog_stamp(self.root) == self._stamp:
+            return
+        self._refreshing = True
+        threading.Thread(target=self._refresh, name="helio-edge-refresh", daemon=True).start()
+
+    def _refresh(self) -> None:
+        """Catch up with the catalog on disk: load (copy) the shards the names searched so far
+        resolve to there, reusing those whose directory did not change, then swap the catalog
+        and shards in one step. A catalog that cannot be read keeps the current snapshot."""
+        try:
+            with self._refresh_lock:
+                if self._retired_shards:
+                    self._reap()
+                for _ in range(3):
+                    if self._closed:
+                        return
+                    guard = readers_lock(self.root)
+                    try:
+                        stamp = catalog_stamp(self.root)
+                        if stamp == self._stamp:
+                            return
+                        try:
+                            catalog = read_catalog(self.root / CATALOG)
+                        except ValueError:
+                            self._stamp = stamp  # damaged: answer from what is loaded; a rebuild replaces it
+                            return
+                        loaded = self._load_snapshot(catalog)
+                    finally:
+                        unlock(guard)
+                    if catalog_stamp(self.root) != stamp:  # changed while copying: copy again
+                        self._discard(loaded)
+                        continue
+                    self._swap(catalog, stamp, loaded)
+                    return
+        finally:
+            self._refreshing = False
+
+    def _load_snapshot(self, catalog: dict) -> dict:
+        """{physical: (shard, source directory, private copy, loaded now)} for what the searched
+        names resolve to in ``catalog``. A shard loaded from the same directory is reused (a
+        metadata change, a rename: nothing to copy)."""
+        with self._mutex:
+            by_source = {self._sources.get(p): p for p in self._shards}
+        loaded = {}
+        for name in list(self._asked):
+            physical = name if name in catalog["collections"] else catalog["aliases"].get(name)
+            if physical is None or physical in loaded:
+                continue
+            source = self._published_path(physical, catalog)
+            old = by_source.get(source)
+            if old is not None and old in self._shards:
+                loaded[physical] = (self._shards[old], source, self._copies.get(old), False)
+                continue
+            try:
+                shard, path = self._load_dir(physical, catalog["collections"][physical], source)
+            except HelioError:
+                continue  # loaded (and reported) on first use instead
+            loaded[physical] = (shard, source, path, True)
+        return loaded
+
+    def _discard(self, loaded: dict) -> None:
+        for shard, _, path, fresh in loaded.values():
+            if fresh:
+                shard.close()
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _swap(self, catalog: dict, stamp, loaded: dict) -> None:
+        with self._mutex:
+            if self._closed:
+                self._discard(loaded)
+                return
+            kept = {id(shard) for shard, _, _, _ in loaded.values()}
+            for physical, shard in self._shards.items():
+                if id(shard) not in kept:
+                    self._retired_shards.append((shard, self._copies.get(physical)))
+            self._catalog, self._stamp = catalog, stamp
+            self._shards = {physical: shard for physical, (shard, _, _, _) in loaded.items()}
+            self._sources = {physical: source for physical, (_, source, _, _) in loaded.items()}
+            self._copies = {physical: path for physical, (_, _, path, _) in loaded.items() if path is not None}
+        self._reap()
+
+    def _reap(self, force: bool = False) -> None:
+        """Close the shards a swap replaced once no query holds them any more."""
+        with self._mutex:
+            keep = []
+            for item in self._retired_shards:
+                # references: this list's tuple and getrefcount's argument; a query holds more
+                if force or sys.getrefcount(item[0]) <= _IDLE_REFS:
+                    item[0].close()
+                    if item[1] is not None:
+                        shutil.rmtree(item[1], ignore_errors=True)
+                else:
+                    keep.append(item)
+            self._retired_shards = keep
 
     def _flush(self, physical: str) -> None:
         self._shards[physical].flush()
@@ -429,30 +687,37 @@ class EdgeVectorStore:
         self._dirty.clear()
 
     def close(self) -> None:
-        """Flush and close every shard and release the lock; a later open starts afresh."""
+        """Publish what this writer wrote, flush and close every shard and release the lock; a
+        later open starts afresh."""
         with _STORES_LOCK, self._mutex:
             if self._closed:
                 return
             if self._pid != os.getpid():  # a forked child: the shards and the lock are the parent's
                 self._closed = True
-                if _STORES.get(str(self.root)) is self:
-                    del _STORES[str(self.root)]
+                if _STORES.get(self._key) is self:
+                    del _STORES[self._key]
                 return
             try:
-                for name, shard in self._shards.items():
-                    try:
-                        shard.flush()
-                    finally:
-                        shard.close()
+                try:
+                    self._publish_all()
+                finally:
+                    for name, shard in self._shards.items():
+                        try:
+                            shard.flush()
+                        finally:
+                            shard.close()
             finally:
                 self._shards.clear()
                 self._dirty.clear()
                 self._closed = True
+                self._reap(force=True)
+                if self._retired_dirs:
+                    self._retired_dirs = remove_directories(self.root, self._retired_dirs)
                 self._release_lock()
                 if self._scratch is not None:
                     shutil.rmtree(self._scratch, ignore_errors=True)
-                if _STORES.get(str(self.root)) is self:
-                    del _STORES[str(self.root)]
+                if _STORES.get(self._key) is self:
+                    del _STORES[self._key]
 
     def __enter__(self) -> "EdgeVectorStore":
         return self
@@ -540,8 +805,10 @@ class EdgeVectorStore:
             if alias in self._catalog["collections"]:
                 raise HelioError(f"cannot create alias {alias}: a collection of that name exists")
             check_name(alias)
-            # What the alias will show must be on disk before the alias shows it.
+            # What the alias will show must be on disk, in the directories the catalog names,
+            # before the alias shows it.
             self._flush_dirty()
+            self._publish_all()
 
             def move(catalog):
                 catalog["aliases"][alias] = collection
@@ -558,7 +825,7 @@ class EdgeVectorStore:
             self._check_open()
             if name not in self._catalog["collections"]:
                 return
-            path = self._shard_path(name)  # before the entry that names its directory goes
+            path = self._published_path(name)  # before the entry that names its directory goes
 
             def remove(catalog):
                 del catalog["collections"][name]
@@ -570,7 +837,11 @@ class EdgeVectorStore:
             self._flushed_at.pop(name, None)
             if shard is not None:
                 shard.close()
-            shutil.rmtree(path, ignore_errors=True)
+            unpublished = self._cow.pop(name, None)
+            if unpublished is not None:  # no reader knows it
+                shutil.rmtree(self.root / COLLECTIONS / unpublished, ignore_errors=True)
+            self._retired_dirs.append(path)  # a reader may be copying it
+            self._retired_dirs = remove_directories(self.root, self._retired_dirs)
 
     def rename_collection(self, name: str, new_name: str) -> None:
         """Give physical collection ``name`` the name ``new_name``; its aliases follow. One
@@ -584,6 +855,7 @@ class EdgeVectorStore:
             if self.exists(new_name):
                 raise HelioError(f"cannot rename {name} to {new_name}: a collection or alias of that name exists")
             check_name(new_name)
+            self._publish(name)  # the entry that moves names the directory written
 
             def move(catalog):
                 entry = catalog["collections"].pop(name)
@@ -754,6 +1026,7 @@ class EdgeVectorStore:
         with self._mutex:
             changed = shard.optimize()
             self._flush(physical)
+            self._publish(physical)  # the sync's writes are settled: readers switch to them
             return changed
 
     # --- queries ------------------------------------------------------------------------
