@@ -105,6 +105,18 @@ def test_refresh_of_one_source_resyncs_only_it(cli_env, capsys):
     assert main(["refresh", "--source-id", "x"]) == 2
 
 
+def test_a_second_refresh_says_rules_are_unchanged_and_full_forces_the_pass(cli_env, capsys):
+    assert main(["seed", "--products", "30", "--conversations", "10"]) == 0
+    assert main(["refresh", "rules"]) == 0
+    assert "unchanged since" not in capsys.readouterr().out
+    assert main(["refresh", "rules"]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since run" in out and "0 texts embedded" in out and "helio refresh --full rules" in out
+    assert main(["refresh", "--full", "rules"]) == 0
+    out = capsys.readouterr().out
+    assert "rules_index" in out and "unchanged since" not in out
+
+
 def test_help_lists_filter_fields_ranges_and_scores(capsys):
     import pytest
 

@@ -20,15 +20,15 @@ One process writes a root at a time (an exclusive lock); any number of processes
 at the same time (``reader=True``: ``helio serve``, ``helio search``), and so does a process
 that cannot write the root (a read-only mount, another user's directory). Readers see
 consistent snapshots because writes are copy-on-write: a writer never writes a shard
-directory that an alias points at in the catalog. Its first write to such a collection copies
-the directory (``<name>.w<8 hex>``), later writes go to the copy, and the copy replaces the
+directory that an alias points at in the catalog; it writes a copy, which replaces the
 original in the catalog (an atomic file replace) once its writes are settled: at the sync's
-optimize, before an alias moves, on close. A collection no alias points at (one being
-rebuilt) is written in place. A reader polls the catalog; when it changes, a background
-thread loads what the reader was searching from the new catalog and swaps it in, so queries
-keep being answered from the previous snapshot meanwhile, and see the new data afterwards. A
-reader never holds the writer's lock: it holds ``.readers`` shared while it copies a directory,
-and a writer removes replaced directories only when it can hold that exclusively.
+optimize, before an alias moves, on close (``publishing.py``). A collection no alias points at
+(one being built) is written in place. A reader polls the catalog; when it changes, a
+background thread loads what the reader was searching from the new catalog and swaps it in,
+so queries keep being answered from the previous snapshot meanwhile, and see the new data
+afterwards (``following.py``). A reader never holds the writer's lock: it holds ``.readers``
+shared while it copies a directory, and a writer removes replaced directories only when it can
+hold that exclusively.
 
 Every write in a reader raises :class:`StoreNotWritable` naming the directory, and each shard
 a reader searches is a private copy (Qdrant Edge opens its files for writing even to search,
@@ -43,15 +43,21 @@ have (a vector file overwritten with other bytes gives 1e37 or NaN) raises
 :class:`VectorsDamaged` naming the collection and ``helio rebuild --force``, instead of
 ranking garbage. :meth:`EdgeVectorStore.dense_vectors` lets verification read every vector.
 
-Segments are flushed at most once a second during a run of writes (see ``FLUSH_INTERVAL_S``),
-before an alias moves, on :meth:`close` and at exit; what was flushed survives the process
-dying (collections made without a write-ahead log). Writes to a live collection's copy
-survive once the copy is published: a writer killed before that leaves the live collection as
-it was, and its copy is removed by the next writer (the next sync writes them again, from the
-embedding cache).
+A shard is flushed when the sync's writes are settled (:meth:`EdgeVectorStore.optimize`),
+before a copy is published or an alias moves, on :meth:`close` and at exit, and during a run
+of writes when its last flush is ``FLUSH_INTERVAL_S`` (30 s) old; what was flushed survives
+the process dying (collections are made without a write-ahead log). Writes never go to a
+directory an alias points at, so what a killed writer loses is only work in progress: the
+unflushed writes of a collection being built, which no reader searches before its alias
+moves (flushed) and which the next sync writes again (from the embedding cache), or a live
+collection's copy, removed whole by the next writer, leaving the live collection as it was.
 
-All ``qdrant_edge`` imports live in this package (filters in ``filters.py``, the files under
-the root in ``catalog.py``). Hybrid queries are fused here, by ``vectorstore.fusion``.
+The package's modules: ``store.py`` (this: opening and locking a root, loading shards,
+collections and aliases, points, queries), ``publishing.py`` (the writer's copy-on-write and
+flushing), ``following.py`` (the reader's snapshots), ``shard_config.py`` (how a shard is set
+up in the engine), ``catalog.py`` (the files under the root, the locks) and ``filters.py``
+(project filters and point ids in the engine's terms). All ``qdrant_edge`` imports live in
+this package. Hybrid queries are fused here, by ``vectorstore.fusion``.
 """
 
 from __future__ import annotations
@@ -77,75 +83,20 @@ from helio_pipeline.vectorstore.base import DENSE, READ_INDEX_FIELDS, SPARSE, ch
 from helio_pipeline.vectorstore.edge.catalog import (CATALOG, CATALOG_BACKUP, CATALOG_FORMAT, COLLECTIONS, READERS,
                                                      SCRATCH_DIR_ENV, SCRATCH_PREFIX, CollectionNotFound, catalog_stamp,
                                                      check_name, copy_sparse, edge_version, lock_exclusive,
-                                                     orphan_copies, read_catalog, readers_lock, rebuild_hint,
-                                                     remove_directories, sweep_scratch, unlock, write_catalog)
+                                                     read_catalog, readers_lock, rebuild_hint, remove_directories,
+                                                     sweep_scratch, unlock, write_catalog)
 from helio_pipeline.vectorstore.edge.filters import out_id, point_id, to_edge_filter
+from helio_pipeline.vectorstore.edge.following import CatalogFollower, StaleSnapshot
+from helio_pipeline.vectorstore.edge.publishing import CopyOnWrite
+from helio_pipeline.vectorstore.edge.shard_config import INDEX_TYPES, edge_config
 from helio_pipeline.vectorstore.fusion import prefetch_depth, rrf
 from helio_pipeline.vectorstore.integrity import check_dense_scores, dense_matrix
 from helio_pipeline.vectorstore.types import CollectionSpec, Filter, Hit, Point
 
 _SCROLL_PAGE = 2048
-# Collections are created without a write-ahead log: a WAL is replayed and held in memory
-# by every process that loads the shard (about half of what a loaded collection costs, see
-# bench/scale.py), and the index does not need one. A write is durable once its shard is
-# flushed: after a write when the last flush is this old, always before an alias moves onto
-# it, on close and at exit. What a killed process had not flushed, the next sync finds
-# missing and writes again (from the embedding cache: nothing is paid twice). Flushing costs
-# 20-150 ms whatever the batch size, hence the interval. Collections made by earlier versions
-# keep their WAL (the setting is fixed when a shard is created).
-FLUSH_INTERVAL_S = 1.0
-# Fresh writes land in an appendable segment, whose id tracker, payload indexes and sparse
-# index live in the process's heap (about 2.5 KB per point): a collection never reorganized
-# costs every process that loads it that much (1.2 GB of heap for 268k chunks in
-# bench/scale.py). After a sync's writes, optimize() turns them into immutable segments kept
-# on disk (about 0.2-0.5 KB of heap per point once loaded). No HNSW graph is built (m=0):
-# searches here are filtered by tenant or small enough for an exact scan, and graphs would
-# cost 1 s per thousand points. Segment sizes are set in points (the engine counts KB of
-# vector data, 1 KB = 256 floats): an appendable segment is converted from 4k points, and
-# merges stop at 32k, so an optimize costs the same memory and time however large the
-# collection grows.
-_HNSW = dict(m=0, ef_construct=100, full_scan_threshold=10_000)
-_CONVERT_AT_POINTS, _SEGMENT_POINTS = 4_096, 32_768
-
-
 _DELETE_BATCH = 1000
-# how often a reader looks at the catalog's stamp (a stat): how soon it starts loading a new snapshot
-CATALOG_POLL_S = 0.2
 # errors that mean "this process may not write here" (not: the disk is broken)
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
-
-
-def _edge_config(dimensions: int, distance: str, wal_enabled: bool | None = None):
-    """A collection's engine settings, used to create it and each time it is loaded (so
-    collections made by earlier versions get today's segment settings; the WAL setting is
-    fixed at creation and left alone on load). Vectors, sparse index and payload stay on disk
-    (mmap, in the page cache when hot), not in the process's own memory."""
-    kb_per_point = dimensions * 4 / 1024
-    return qe.EdgeConfig(
-        vectors={DENSE: qe.EdgeVectorParams(size=dimensions, distance=_DISTANCES[distance], memory=qe.Memory.Cold)},
-        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=qe.Memory.Cold)},
-        payload_memory=qe.Memory.Cold, wal_enabled=wal_enabled, id_tracker_memory=qe.Memory.Cold,
-        hnsw_config=qe.HnswIndexConfig(**_HNSW, memory=qe.Memory.Cold),
-        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=max(1, int(_CONVERT_AT_POINTS * kb_per_point)),
-                                           max_segment_size=max(1, int(_SEGMENT_POINTS * kb_per_point)),
-                                           default_segment_number=4),
-    )
-
-
-_DISTANCES = {
-    "Cosine": qe.Distance.Cosine,
-    "Euclid": qe.Distance.Euclid,
-    "Dot": qe.Distance.Dot,
-    "Manhattan": qe.Distance.Manhattan,
-}
-_INDEX_TYPES = {
-    "keyword": qe.PayloadSchemaType.Keyword,
-    "integer": qe.PayloadSchemaType.Integer,
-    "float": qe.PayloadSchemaType.Float,
-    "bool": qe.PayloadSchemaType.Bool,
-    "datetime": qe.PayloadSchemaType.Datetime,
-}
-
 
 
 def _hit(rec, score: float | None) -> Hit:
@@ -157,13 +108,6 @@ def _hit(rec, score: float | None) -> Hit:
 
 
 # --- the store ---------------------------------------------------------------------------
-
-class _Stale(HelioError):
-    """A reader's catalog is behind the one on disk: it catches up and tries again."""
-
-
-# sys.getrefcount of a retired shard that nothing but the retired list holds (its tuple, the argument)
-_IDLE_REFS = 2
 
 _STORES: dict[tuple[str, bool], "EdgeVectorStore"] = {}  # (root, opened as a reader)
 _STORES_LOCK = threading.Lock()
@@ -181,7 +125,7 @@ def close_all() -> None:
 atexit.register(close_all)
 
 
-class EdgeVectorStore:
+class EdgeVectorStore(CopyOnWrite, CatalogFollower):
     """Collections, aliases and points in Qdrant Edge shards under ``root``.
 
     ``EdgeVectorStore(root)`` (or ``EdgeVectorStore.open(root)``) returns the instance already
@@ -189,6 +133,9 @@ class EdgeVectorStore:
     exclusive lock on ``<root>/.lock``), and another process gets a :class:`StoreBusy`.
     ``reader=True`` opens it for searching, beside a writer in another process (see the
     module's docstring); in a process that holds the writer, that instance is returned.
+
+    A writer's copy-on-write and flushes are in :class:`~.publishing.CopyOnWrite`, a reader's
+    following of the catalog in :class:`~.following.CatalogFollower` (the two mixins).
     """
 
     root: Path
@@ -230,7 +177,7 @@ class EdgeVectorStore:
         self._pid = os.getpid()
         self._mutex = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
-        self._dirty: set[str] = set()
+        self._dirty: set[str] = set()  # written since their last flush (publishing.py)
         self._flushed_at: dict[str, float] = {}
         self._closed = False
         self._lock_file = None
@@ -238,10 +185,10 @@ class EdgeVectorStore:
         self._scratch: Path | None = None   # read-only: private copies of the shards loaded
         self._scratch_parent = Path(scratch_dir or tempfile.gettempdir())
         self._load_locks: dict[str, threading.Lock] = {}  # one per collection: loads do not wait on each other
-        # a writer: collections being written in a copy of their directory, not yet in the catalog
+        # a writer (publishing.py): collections being written in a copy of their directory, not yet in the catalog
         self._cow: dict[str, str] = {}
         self._retired_dirs: list[Path] = []  # replaced or dropped directories a reader was copying
-        # a reader: the catalog's stamp, the names searched, where each loaded shard came from
+        # a reader (following.py): the catalog's stamp, the names searched, where each loaded shard came from
         self._stamp = None
         self._polled_at = 0.0
         self._asked: set[str] = set()
@@ -340,7 +287,7 @@ class EdgeVectorStore:
         """The collection's shard, loaded on first use. A load (and, read-only, the private
         copy before it: seconds for a large shard) holds only that collection's lock, so a
         server's searches of other collections go on meanwhile. A reader whose catalog is no
-        longer the one on disk raises _Stale before copying (its directory may be gone)."""
+        longer the one on disk raises StaleSnapshot before copying (its directory may be gone)."""
         shard = self._shards.get(physical)
         if shard is not None:
             return shard
@@ -358,7 +305,7 @@ class EdgeVectorStore:
             guard = readers_lock(self.root) if self._read_only else None
             try:
                 if self._read_only and catalog_stamp(self.root) != self._stamp:
-                    raise _Stale(f"the catalog of {self.root} changed")
+                    raise StaleSnapshot(f"the catalog of {self.root} changed")
                 shard, path = self._load_dir(physical, entry, source)
             finally:
                 unlock(guard)
@@ -370,7 +317,7 @@ class EdgeVectorStore:
                         shutil.rmtree(path, ignore_errors=True)
                     self._check_open()
                     if self._read_only and self._catalog is not catalog:
-                        raise _Stale(f"the catalog of {self.root} changed")
+                        raise StaleSnapshot(f"the catalog of {self.root} changed")
                     raise CollectionNotFound(f"Collection {physical} not found in the Qdrant Edge store {self.root}")
                 self._shards[physical] = shard
                 self._sources[physical] = source
@@ -385,7 +332,7 @@ class EdgeVectorStore:
             try:
                 try:
                     # today's segment settings, also for collections made by earlier versions
-                    config = _edge_config(int(entry["dimensions"]), entry.get("distance", "Cosine"))
+                    config = edge_config(int(entry["dimensions"]), entry.get("distance", "Cosine"))
                     shard = qe.EdgeShard.load(str(path), config)
                 except Exception:  # noqa: BLE001 - settings it refuses: load it as it is
                     shard = qe.EdgeShard.load(str(path))
@@ -505,186 +452,11 @@ class EdgeVectorStore:
             physical = self._physical(name)
             try:
                 return physical, self._loaded(physical)
-            except _Stale:  # a reader behind the catalog: catch up now, then load from the new one
+            except StaleSnapshot:  # a reader behind the catalog: catch up now, then load from the new one
                 if attempt == 2:
                     raise
                 self._refresh()
 
-    # --- a writer: copy-on-write of the collections aliases point at ---------------------
-    def _copy_on_write(self, physical: str) -> None:
-        """Before the first write to a collection an alias points at: its directory copied, the
-        copy loaded; later writes go there until :meth:`_publish` names it in the catalog."""
-        source = self._published_path(physical)
-        shard = self._shards.pop(physical, None)
-        if shard is not None:  # loaded to be read: nothing of it is unsettled (aliased = flushed)
-            try:
-                shard.flush()
-            finally:
-                shard.close()
-                self._dirty.discard(physical)
-        directory = f"{physical}.w{uuid.uuid4().hex[:8]}"
-        target = self.root / COLLECTIONS / directory
-        entry = self._catalog["collections"][physical]
-        try:
-            shutil.copytree(source, target, copy_function=copy_sparse)
-            shard, _ = self._load_dir(physical, entry, target)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
-        self._shards[physical] = shard
-        self._cow[physical] = directory
-        self._flushed_at[physical] = time.monotonic()
-
-    def _publish(self, physical: str) -> None:
-        """Name the copy this writer wrote in the catalog (readers switch to it), after a flush;
-        the directory it replaces is removed once no reader is copying it."""
-        directory = self._cow.get(physical)
-        if directory is None:
-            return
-        if physical in self._dirty:
-            self._flush(physical)
-        replaced = self._published_path(physical)
-        self._commit(lambda catalog: catalog["collections"][physical].__setitem__("dir", directory))
-        del self._cow[physical]
-        self._retired_dirs.append(replaced)
-        self._retired_dirs = remove_directories(self.root, self._retired_dirs)
-
-    def _publish_all(self) -> None:
-        for physical in list(self._cow):
-            self._publish(physical)
-
-    def _sweep_orphans(self) -> None:
-        """Writer copies left unnamed by a writer that died: removed at the next writer's open."""
-        named = {entry.get("dir") or name for name, entry in self._catalog["collections"].items()}
-        try:
-            backup = read_catalog(self.root / CATALOG_BACKUP)
-            named |= {entry.get("dir") or name for name, entry in backup["collections"].items()}
-        except ValueError:
-            pass
-        self._retired_dirs += remove_directories(self.root, orphan_copies(self.root, named))
-
-    # --- a reader: following the catalog ---------------------------------------------------
-    def _poll(self) -> None:
-        """At most every CATALOG_POLL_S: when the catalog on disk changed, start loading the new
-        snapshot in the background (queries meanwhile use the current one)."""
-        now = time.monotonic()
-        if now - self._polled_at < CATALOG_POLL_S:
-            return
-        self._polled_at = now
-        if self._refreshing:
-            return
-        # replaced shards no query holds any more are closed there too: not a query's job
-        if not self._retired_shards and catalog_stamp(self.root) == self._stamp:
-            return
-        self._refreshing = True
-        threading.Thread(target=self._refresh, name="helio-edge-refresh", daemon=True).start()
-
-    def _refresh(self) -> None:
-        """Catch up with the catalog on disk: load (copy) the shards the names searched so far
-        resolve to there, reusing those whose directory did not change, then swap the catalog
-        and shards in one step. A catalog that cannot be read keeps the current snapshot."""
-        try:
-            with self._refresh_lock:
-                if self._retired_shards:
-                    self._reap()
-                for _ in range(3):
-                    if self._closed:
-                        return
-                    guard = readers_lock(self.root)
-                    try:
-                        stamp = catalog_stamp(self.root)
-                        if stamp == self._stamp:
-                            return
-                        try:
-                            catalog = read_catalog(self.root / CATALOG)
-                        except ValueError:
-                            self._stamp = stamp  # damaged: answer from what is loaded; a rebuild replaces it
-                            return
-                        loaded = self._load_snapshot(catalog)
-                    finally:
-                        unlock(guard)
-                    if catalog_stamp(self.root) != stamp:  # changed while copying: copy again
-                        self._discard(loaded)
-                        continue
-                    self._swap(catalog, stamp, loaded)
-                    return
-        finally:
-            self._refreshing = False
-
-    def _load_snapshot(self, catalog: dict) -> dict:
-        """{physical: (shard, source directory, private copy, loaded now)} for what the searched
-        names resolve to in ``catalog``. A shard loaded from the same directory is reused (a
-        metadata change, a rename: nothing to copy)."""
-        with self._mutex:
-            by_source = {self._sources.get(p): p for p in self._shards}
-        loaded = {}
-        for name in list(self._asked):
-            physical = name if name in catalog["collections"] else catalog["aliases"].get(name)
-            if physical is None or physical in loaded:
-                continue
-            source = self._published_path(physical, catalog)
-            old = by_source.get(source)
-            if old is not None and old in self._shards:
-                loaded[physical] = (self._shards[old], source, self._copies.get(old), False)
-                continue
-            try:
-                shard, path = self._load_dir(physical, catalog["collections"][physical], source)
-            except HelioError:
-                continue  # loaded (and reported) on first use instead
-            loaded[physical] = (shard, source, path, True)
-        return loaded
-
-    def _discard(self, loaded: dict) -> None:
-        for shard, _, path, fresh in loaded.values():
-            if fresh:
-                shard.close()
-                shutil.rmtree(path, ignore_errors=True)
-
-    def _swap(self, catalog: dict, stamp, loaded: dict) -> None:
-        with self._mutex:
-            if self._closed:
-                self._discard(loaded)
-                return
-            kept = {id(shard) for shard, _, _, _ in loaded.values()}
-            for physical, shard in self._shards.items():
-                if id(shard) not in kept:
-                    self._retired_shards.append((shard, self._copies.get(physical)))
-            self._catalog, self._stamp = catalog, stamp
-            self._shards = {physical: shard for physical, (shard, _, _, _) in loaded.items()}
-            self._sources = {physical: source for physical, (_, source, _, _) in loaded.items()}
-            self._copies = {physical: path for physical, (_, _, path, _) in loaded.items() if path is not None}
-        self._reap()
-
-    def _reap(self, force: bool = False) -> None:
-        """Close the shards a swap replaced once no query holds them any more."""
-        with self._mutex:
-            keep = []
-            for item in self._retired_shards:
-                # references: this list's tuple and getrefcount's argument; a query holds more
-                if force or sys.getrefcount(item[0]) <= _IDLE_REFS:
-                    item[0].close()
-                    if item[1] is not None:
-                        shutil.rmtree(item[1], ignore_errors=True)
-                else:
-                    keep.append(item)
-            self._retired_shards = keep
-
-    def _flush(self, physical: str) -> None:
-        self._shards[physical].flush()
-        self._dirty.discard(physical)
-        self._flushed_at[physical] = time.monotonic()
-
-    def _written(self, physical: str) -> None:
-        """After a write: flush the segments if the last flush is old enough."""
-        self._dirty.add(physical)
-        if time.monotonic() - self._flushed_at.get(physical, 0.0) >= FLUSH_INTERVAL_S:
-            self._flush(physical)
-
-    def _flush_dirty(self) -> None:
-        for physical in list(self._dirty):
-            if physical in self._shards:
-                self._flush(physical)
-        self._dirty.clear()
 
     def close(self) -> None:
         """Publish what this writer wrote, flush and close every shard and release the lock; a
@@ -752,10 +524,10 @@ class EdgeVectorStore:
             if path.exists():  # left by a create or drop that did not finish: never in the catalog
                 shutil.rmtree(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            shard = qe.EdgeShard.create(str(path), _edge_config(spec.dimensions, spec.distance, wal_enabled=False))
+            shard = qe.EdgeShard.create(str(path), edge_config(spec.dimensions, spec.distance, wal_enabled=False))
             try:
                 for field, kind in spec.payload_indexes.items():
-                    schema = _INDEX_TYPES[kind]
+                    schema = INDEX_TYPES[kind]
                     if field == spec.tenant_field:
                         schema = qe.KeywordIndexParams(is_tenant=True)
                     shard.update(qe.UpdateOperation.create_field_index(field, schema))
@@ -774,6 +546,7 @@ class EdgeVectorStore:
                 shutil.rmtree(path, ignore_errors=True)
                 raise
             self._shards[name] = shard
+            self._flushed_at[name] = time.monotonic()  # created flushed: its first writes need no flush of their own
             return True
 
     def metadata(self, name: str) -> dict:
@@ -965,7 +738,7 @@ class EdgeVectorStore:
             batch.append(qe.Point(
                 point_id(p.id),
                 {DENSE: np.asarray(p.vector, dtype=np.float32).tolist(),
-                 SPARSE: qe.SparseVector([int(i) for i in indices], [float(v) for v in values])},
+                 SPARSE: qe.SparseVector(list(map(int, indices)), list(map(float, values)))},
                 p.payload,
             ))
         with self._mutex:
