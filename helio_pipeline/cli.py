@@ -112,16 +112,18 @@ def _progress(instance, run_id: str):
 
 
 def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = frozenset(),
-             source_ids: list[str] | None = None):
+             source_ids: list[str] | None = None, full: bool = False):
     """Materialize the given domains (all by default) like the nightly schedules would: one run
     for the unsharded ones, one run per shard of each sharded one. Returns the results.
     ``allow_mass_delete``: domains whose index may delete past the mass-delete guard.
     ``source_ids``: re-sync only these sources (SyncOptions.source_ids); the rest is untouched.
+    ``full``: extract, chunk and sync even the domains whose inputs are unchanged since their
+    last verified sync (SyncOptions.full; otherwise such a domain is skipped, lib/fingerprint.py).
 
     A successful refresh of every domain covers every catalog change logged before it began:
     those change-log rows are dropped, so the change sensor does not re-sync them again."""
     from helio_pipeline.domains import DOMAINS
-    from helio_pipeline.jobs import REFRESH_JOB, index_run_config
+    from helio_pipeline.jobs import REFRESH_JOB
     from helio_pipeline.lib.changes import last_change_id, prune_changes
     from helio_pipeline.lib.sharding import shard_keys
 
@@ -133,11 +135,11 @@ def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = fro
     unsharded = [d for d in domains if shards.get(d, 1) == 1]
 
     def index_config(names: list[str]) -> dict | None:
-        if not source_ids:
-            return index_run_config([d for d in names if d in allow_mass_delete], {"allow_mass_delete": True})
-        return {"ops": {f"{d}_index": {"config": {"source_ids": list(source_ids),
-                                                  **({"allow_mass_delete": True} if d in allow_mass_delete else {})}}
-                        for d in names}}
+        configs = {d: {**({"source_ids": list(source_ids)} if source_ids else {}),
+                       **({"allow_mass_delete": True} if d in allow_mass_delete else {}),
+                       **({"full": True} if full else {})} for d in names}
+        return {"ops": {f"{d}_index": {"config": c} for d, c in configs.items() if c}} if any(configs.values()) \
+            else None
 
     results = []
     if unsharded:
@@ -152,16 +154,17 @@ def _refresh(domains: list[str] | None = None, allow_mass_delete: set[str] = fro
 
 
 def _print_run_summary(result) -> None:
+    from helio_pipeline.jobs import index_metadata
+
     print("\nPer-domain results:")
     print(f"  {'asset':<22}{'chunks':>8}{'new':>7}{'changed':>9}{'deleted':>9}{'embedded':>10}{'cache hits':>12}  collection")
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        if "collection" not in meta:
-            continue
-        print(f"  {mat.asset_key.to_user_string():<22}{meta['chunks']:>8}{meta['new']:>7}{meta['changed']:>9}"
+    for domain, meta in sorted(index_metadata(result).items()):
+        print(f"  {domain + '_index':<22}{meta['chunks']:>8}{meta['new']:>7}{meta['changed']:>9}"
               f"{meta['deleted']:>9}{meta['embedded_texts']:>10}{meta['cache_hits']:>12}  {meta['collection']}"
               f" ({meta['collection_size']} points)")
+        if "unchanged_since" in meta:
+            print(f"  {'':<22}{meta['unchanged_since']}; extraction, chunking and sync skipped "
+                  f"(inputs {meta['input_fingerprint']}; `helio refresh --full {domain}` forces a full pass)")
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
@@ -208,7 +211,7 @@ def cmd_refresh(args) -> int:
     if args.source_id and not domains:
         raise HelioError("--source-id needs the domain(s) it belongs to: helio refresh DOMAIN --source-id ID")
     _runtime()
-    results = _refresh(domains or None, allow_mass_delete=allowed, source_ids=args.source_id)
+    results = _refresh(domains or None, allow_mass_delete=allowed, source_ids=args.source_id, full=args.full)
     for result in results:
         _print_run_summary(result)
     return 0 if all(r.success for r in results) else 1
@@ -548,7 +551,7 @@ def cmd_rebuild(args) -> int:
                     set_aside[alias] = aside
     close_embedded_stores()
     try:
-        results = _refresh(domains)
+        results = _refresh(domains, full=True)  # a rebuild re-reads the sources whatever their fingerprint
         for result in results:
             _print_run_summary(result)
     finally:  # also when stopped or failed: what was set or moved aside is settled, never orphaned
@@ -661,6 +664,10 @@ def build_parser(full_help: bool = False) -> argparse.ArgumentParser:
     refresh.add_argument("--allow-mass-delete", action="append", metavar="DOMAIN",
                          help="let this domain's sync delete past the mass-delete guard (its source really "
                               "shrank); repeatable, or all")
+    refresh.add_argument("--full", action="store_true",
+                         help="extract, chunk and sync every chosen domain, even one whose inputs (tables, "
+                              "objects, embedder, code, settings, golden set) are unchanged since its last "
+                              "verified sync, which a refresh otherwise skips")
     refresh.set_defaults(fn=cmd_refresh)
 
     runs = sub.add_parser("runs", help="runs holding the KB pool slots; release one whose process is gone")

@@ -42,11 +42,16 @@ def materialize_in_process(defs: dg.Definitions, instance: dg.DagsterInstance | 
 
 
 def index_metadata(result) -> dict[str, dict]:
-    """Per domain, the metadata its index asset reported in ``result`` (plain values)."""
+    """Per domain, the metadata its index asset reported in ``result`` (plain values): a
+    materialization's, or for a domain skipped because its inputs were unchanged since its last
+    verified sync, the observation saying so (``unchanged_since``: which run; 0 texts embedded)."""
     found = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        name = mat.asset_key.to_user_string()
-        if name.endswith("_index"):
-            found[name[: -len("_index")]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    observed = [e.asset_observation_data.asset_observation for e in result.get_asset_observation_events()]
+    events = [o for o in observed if "unchanged_since" in o.metadata]
+    events += [e.materialization for e in result.get_asset_materialization_events()]
+    for event in events:
+        name = event.asset_key.to_user_string()
+        meta = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
+        if name.endswith("_index") and "collection" in meta:
+            found[name[: -len("_index")]] = meta
     return found

@@ -75,7 +75,7 @@ def test_demo_and_refresh_succeed_quietly_with_progress_and_each_problem_once(cl
     assert "/bin/helio ui" in last and f"DAGSTER_HOME={cli_env}" in last
     assert "/bin/dg dev" in last or "/bin/dagster dev" in last  # a command that works as printed
 
-    refresh = _helio("refresh", "products")  # one domain: only its assets run
+    refresh = _helio("refresh", "--full", "products")  # one domain: only its assets run; --full re-reads unchanged inputs
     assert refresh.returncode == 0, refresh.stderr[-3000:]
     assert "Traceback" not in refresh.stderr, refresh.stderr[-3000:]
     assert "products_index" in refresh.stdout and "rules_index" not in refresh.stdout
@@ -103,6 +103,18 @@ def test_refresh_of_one_source_resyncs_only_it(cli_env, capsys):
     assert main(["refresh", "nope"]) == 2
     assert "unknown domain 'nope'" in capsys.readouterr().err
     assert main(["refresh", "--source-id", "x"]) == 2
+
+
+def test_a_second_refresh_says_rules_are_unchanged_and_full_forces_the_pass(cli_env, capsys):
+    assert main(["seed", "--products", "30", "--conversations", "10"]) == 0
+    assert main(["refresh", "rules"]) == 0
+    assert "unchanged since" not in capsys.readouterr().out
+    assert main(["refresh", "rules"]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since run" in out and "0 texts embedded" in out and "helio refresh --full rules" in out
+    assert main(["refresh", "--full", "rules"]) == 0
+    out = capsys.readouterr().out
+    assert "rules_index" in out and "unchanged since" not in out
 
 
 def test_help_lists_filter_fields_ranges_and_scores(capsys):

@@ -18,9 +18,10 @@ from helio_pipeline.domains import DOMAINS, Domain
 from helio_pipeline.defs.resources import (
     EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase, cached_embedder, source_access,
 )
+from helio_pipeline.lib import fingerprint
 from helio_pipeline.lib.errors import HelioError
 from helio_pipeline.lib.golden import golden_set
-from helio_pipeline.lib.indexing import index_domain
+from helio_pipeline.lib.indexing import index_config, index_domain
 from helio_pipeline.lib.quarantine import record_problems
 from helio_pipeline.lib.records import ChunkSet, Extraction
 from helio_pipeline.lib.redaction import redact_escaped, redact_record
@@ -70,6 +71,53 @@ def personal_data_kept_out(domain: Domain):
         raise dg.Failure(description=f"{type(exc).__name__}: {redact_escaped(exc)}", allow_retries=False) from None
 
 
+def read_inputs(context, domain: Domain, database: SourceDatabase, objects: ObjectStoreResource,
+                embedder: EmbedderResource, qdrant: QdrantResource, redacting: bool):
+    """(the domain's input fingerprint, what was recorded when it was last verified on the same
+    inputs, or None). Not read for a shard's run, a run that re-syncs chosen sources (a
+    sensor's: they are always synced), a run that does not sync the index, or ``full``."""
+    options = SyncOptions(**context.run_config.get("ops", {}).get(f"{domain.name}_index", {}).get("config", {}))
+    try:
+        selection = context.run.asset_selection
+    except dg.DagsterError:  # invoked directly, outside a run: no selection to read
+        selection = None
+    if (context.has_partition_key or options.source_ids is not None or options.full
+            or (selection and dg.AssetKey(f"{domain.name}_index") not in selection)):  # empty: the whole job
+        return None, None
+    store = qdrant.store(log=context.log.info)
+    config = index_config(domain, embedder.embedder())
+    inputs = fingerprint.input_fingerprint(domain, database.engine(), objects.store(), config.fingerprint,
+                                           redact_pii=redacting, golden_min_queries=settings.load().golden_min_queries)
+    alias = domain.collection(qdrant.collection_prefix)
+    unchanged, why = fingerprint.unchanged_since(store, alias, f"{alias}__{config.fingerprint}", inputs)
+    if unchanged is None:
+        context.log.info(f"{domain.name}: full pass ({why})")
+    return inputs, unchanged
+
+
+def report_unchanged(context, domain: Domain, unchanged: "fingerprint.Unchanged", inputs) -> None:
+    """A skipped domain says so where a person looks: the index asset's events (an observation:
+    the collection is as last materialized) and the log."""
+    message = f"{domain.name}: {unchanged.describe()}; extraction, chunking and sync skipped"
+    context.log.info(message)
+    problems = unchanged.fingerprint.get("problems", {})
+    context.log_event(dg.AssetObservation(asset_key=dg.AssetKey(f"{domain.name}_index"), metadata={
+        "unchanged_since": unchanged.describe(),
+        "unchanged_since_run": unchanged.run_id,
+        "collection": unchanged.collection,
+        "collection_size": unchanged.points,
+        "chunks": unchanged.chunks,
+        "new": 0, "changed": 0, "unchanged": unchanged.points, "payload_updated": 0, "deleted": 0,
+        "points_written": 0, "embedded_texts": 0, "cache_hits": 0,
+        "input_fingerprint": inputs.digest,
+        "fingerprint_parts": dg.MetadataValue.json(inputs.parts),
+        "checks": f"passed on these inputs in run {unchanged.run_id[:8]} (not re-run: nothing they measure changed)",
+        "rows_skipped": problems.get("skipped", 0),
+        "lines_quarantined": problems.get("quarantined", 0),
+        "how_to_force": f"helio refresh --full {domain.name} (run config: full: true)",
+    }))
+
+
 def shard_partitions(shards: int) -> dg.StaticPartitionsDefinition | None:
     return dg.StaticPartitionsDefinition(shard_keys(shards)) if shards > 1 else None
 
@@ -86,14 +134,20 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
         name=f"{name}_extract", group_name=name, kinds=set(domain.kinds) | {"pandas"},
         io_manager_key="parquet_io_manager", description=f"Rows of the {name} domain from PostgreSQL and S3.",
         partitions_def=partitions, deps=[source_key(source) for source in domain.sources],
+        output_required=False,  # inputs unchanged since the last verified sync: nothing downstream runs
     )
-    def extract(context: dg.AssetExecutionContext, database: SourceDatabase,
-                objects: ObjectStoreResource, embedder: EmbedderResource) -> dg.Output[Extraction]:
+    def extract(context: dg.AssetExecutionContext, database: SourceDatabase, objects: ObjectStoreResource,
+                embedder: EmbedderResource, qdrant: QdrantResource):
         with failing_clearly(), personal_data_kept_out(domain):
             # an operator decision (environment), never a run config field anyone can set in the UI
             redacting = domain.redacts_personal_data and settings.redact_personal_data()
             embedder.preflight()  # a missing or wrong API key fails here, before any extraction work
+            inputs, unchanged = read_inputs(context, domain, database, objects, embedder, qdrant, redacting)
+            if unchanged is not None:
+                report_unchanged(context, domain, unchanged, inputs)
+                return
             ex = domain.extract(source_access(database, objects, redact_pii=redacting, shard=run_shard(context)))
+            ex.inputs = inputs.as_dict() if inputs is not None else None
             if redacting:  # quarantine rows, logs and snapshot side files hold no personal data either
                 ex.skipped = [redact_record(p) for p in ex.skipped]
                 ex.quarantined = [redact_record(p) for p in ex.quarantined]
@@ -102,7 +156,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             context.log.warning(f"{name}: personal data is NOT redacted (HELIO_REDACT_PII=false, an operator setting)")
         for problem in ex.skipped + ex.quarantined:
             context.log.warning(f"{name}: {problem.source} {problem.location}: {problem.reason}")
-        return dg.Output(ex, metadata={
+        yield dg.Output(ex, metadata={
             "rows": len(ex.frame),
             "rows_per_source": dg.MetadataValue.json(ex.rows_per_source),
             "skipped": len(ex.skipped),
@@ -150,6 +204,12 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             outcome = index_domain(domain, handed.chunks, store, cached, qdrant.collection_prefix,
                                    options, shard, set(handed.protected_ids), log=context.log.info,
                                    builds=ShardBuilds(database.engine()), run_id=context.run_id, golden=golden)
+            synced = outcome.report
+            if handed.inputs and shard is None and options.source_ids is None \
+                    and synced.collection == store.resolve(synced.alias):
+                # a sync of every source: its checks record these inputs as verified when they all pass
+                fingerprint.note_pending(store, synced.collection, handed.inputs, context.run_id, outcome.chunks,
+                                         {"skipped": len(handed.skipped), "quarantined": len(handed.quarantined)})
         report, model = outcome.report, cached.embedder
         problems = [p.as_dict() for p in handed.problems]
         return dg.MaterializeResult(metadata={
@@ -184,6 +244,7 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
             "dropped_collections": dg.MetadataValue.json(report.dropped_collections),
             "scope": outcome.scope,
             **({"shards_built": f"{outcome.shards_built}/{shard.count}"} if shard else {}),
+            "input_fingerprint": (handed.inputs or {}).get("digest", "not read"),
         })
 
     return [extract, chunks, index]

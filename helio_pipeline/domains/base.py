@@ -61,6 +61,10 @@ class Domain:
     # a tenant domain's conversation memory: (engine, owner, correlation id, n) -> the last n
     # messages, oldest first, as dicts (role, text, created_at, message_ids); KnowledgeBase.memory
     recent_messages: Callable | None = None
+    # what its chunks depend on besides its sources, settings and code: the current time
+    # bucket (prices keep the rows valid today: today's date). Part of the input fingerprint
+    # (lib/fingerprint.py): a new bucket means a full pass. None: time does not matter.
+    time_bucket: Callable[[], str] | None = None
 
     @property
     def kinds(self) -> frozenset[str]:

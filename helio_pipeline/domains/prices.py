@@ -223,4 +223,6 @@ DOMAIN = Domain(
     cues=vocabulary.PRICE_CUES,
     refines=("products",),
     derived_golden=derived_golden,
+    # chunk_prices keeps the prices valid today: a new day can change documents with no row changed
+    time_bucket=lambda: date.today().isoformat(),
 )

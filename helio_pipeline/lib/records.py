@@ -52,6 +52,9 @@ class Extraction:
     # source ids we know exist but could not read this time: their points must not be deleted
     protected_ids: set[str] = field(default_factory=set)
     redactions: dict[str, int] = field(default_factory=dict)   # personal data removed, per type
+    # the input fingerprint read before extracting (lib/fingerprint.py: {"digest", "parts"}):
+    # recorded on the collection after a verified sync of every source; None when not read
+    inputs: dict | None = None
 
 
 @dataclass
@@ -266,11 +269,12 @@ class ChunkSet:
     skipped: list[Problem] = field(default_factory=list)
     quarantined: list[Problem] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
+    inputs: dict | None = None      # the extraction's input fingerprint, handed on
 
     @classmethod
     def of(cls, chunks: list[Chunk], ex: Extraction) -> "ChunkSet":
         return cls(chunks, frozenset(ex.protected_ids), dict(ex.rows_per_source), list(ex.skipped),
-                   list(ex.quarantined), dict(ex.redactions))
+                   list(ex.quarantined), dict(ex.redactions), ex.inputs)
 
     @property
     def source_ids(self) -> set[str]:
@@ -284,13 +288,15 @@ class ChunkSet:
         """Everything but the chunks, JSON-safe (a snapshot stores it beside them)."""
         return {"protected_ids": sorted(self.protected_ids), "rows_per_source": self.rows_per_source,
                 "skipped": [p.as_dict() for p in self.skipped],
-                "quarantined": [p.as_dict() for p in self.quarantined], "redactions": self.redactions}
+                "quarantined": [p.as_dict() for p in self.quarantined], "redactions": self.redactions,
+                "inputs": self.inputs}
 
     @classmethod
     def from_summary(cls, chunks: list[Chunk], summary: dict) -> "ChunkSet":
         return cls(chunks, frozenset(summary.get("protected_ids", ())), dict(summary.get("rows_per_source", {})),
                    [Problem(**p) for p in summary.get("skipped", [])],
-                   [Problem(**p) for p in summary.get("quarantined", [])], dict(summary.get("redactions", {})))
+                   [Problem(**p) for p in summary.get("quarantined", [])], dict(summary.get("redactions", {})),
+                   summary.get("inputs"))
 
 
 def extraction_summary(ex: Extraction) -> dict:
@@ -301,4 +307,4 @@ def extraction_summary(ex: Extraction) -> dict:
 def extraction_from_summary(frame: pd.DataFrame, summary: dict) -> Extraction:
     held = ChunkSet.from_summary([], summary)
     return Extraction(frame, held.rows_per_source, held.skipped, held.quarantined, set(held.protected_ids),
-                      held.redactions)
+                      held.redactions, held.inputs)

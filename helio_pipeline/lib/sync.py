@@ -201,7 +201,9 @@ def apply(store: VectorStore, planned: SyncPlan, embedder: CachedEmbedder, *, ma
     applied = Applied(payload_updated=len(planned.payload_only), deleted=len(planned.stale))
     if to_embed or planned.payload_only or planned.stale:
         # before any write: what was measured on the collection (lib/golden.py) no longer holds
-        store.update_metadata(physical, {"write_started_at": datetime.now(timezone.utc).isoformat()})
+        # and the inputs it was verified on (lib/fingerprint.py) no longer describe it
+        store.update_metadata(physical, {"write_started_at": datetime.now(timezone.utc).isoformat(),
+                                         "input_fingerprint": None})
     embed_seconds = upsert_seconds = 0.0
     hits_before = embedder.stats.hits
     for batch_no, batch in enumerate(_batched(to_embed, batch_size)):

@@ -67,6 +67,9 @@ class SyncOptions(pydantic.BaseModel, frozen=True):
         1, description="Earlier collections kept for `helio rollback` after a rebuild.")
     source_ids: Optional[list[str]] = pydantic.Field(
         None, description="Re-sync only these sources (sensor-triggered runs).")
+    full: bool = pydantic.Field(
+        False, description="Extract, chunk and sync even when the domain's inputs are unchanged since its last "
+                           "verified sync (see lib/fingerprint.py).")
 
     def with_budget(self, default: float | None) -> "SyncOptions":
         """These options, with ``default`` as the budget when the run set none."""

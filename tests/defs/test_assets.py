@@ -71,8 +71,8 @@ def test_the_index_asset_invoked_with_a_real_store_protects_and_reports(kb):
 
     def run():
         ctx = dg.build_asset_context()
-        ex = extract(ctx, database=resources["database"], objects=resources["objects"],
-                     embedder=resources["embedder"]).value
+        ex, = (out.value for out in extract(ctx, database=resources["database"], objects=resources["objects"],
+                                             embedder=resources["embedder"], qdrant=resources["qdrant"]))
         handed = chunks(dg.build_asset_context(), extraction=ex).value
         return index(dg.build_asset_context(), config=SyncConfig(), handed=handed, **{
             k: resources[k] for k in ("database", "qdrant", "embedder")}), handed

@@ -400,7 +400,7 @@ def test_a_forced_rebuild_that_is_stopped_leaves_a_collection_rollback_can_use(c
     assert main(["rebuild", "rules"]) == 0
     live, _ = _collections(cli_env / "qdrant-edge", "cli-rules")
 
-    def stopped(domains=None, allow_mass_delete=frozenset()):
+    def stopped(*_args, **_kwargs):
         raise KeyboardInterrupt("stopped")
     with monkeypatch.context() as patch:
         patch.setattr(cli, "_refresh", stopped)

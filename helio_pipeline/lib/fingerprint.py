@@ -1,0 +1,210 @@
+"""A domain's input fingerprint: everything its extraction, chunks and checks depend on, read
+cheaply before extracting, so a run whose inputs are the same as at the live collection's last
+verified sync can skip extraction, chunking and the sync, and say so.
+
+Parts (each a short digest, recorded by name so a difference can be named):
+
+- ``postgres/<table>``: row count and two 64-bit sums of ``md5(row::text)`` over the whole
+  table: any inserted, updated or deleted row, in any column, changes it, with or without the
+  change-log triggers (a TRUNCATE or a bulk load with triggers off included);
+- ``s3/<prefix>``: every object's key, ETag and size under the prefix;
+- ``index``: the collection's configuration (embedder, model, dimensions, chunker and sparse
+  versions: what names the physical collection);
+- ``code``: the pipeline's own source files and the domain's module, and the installed
+  packages' versions (a new parser or tokenizer can change chunks);
+- ``settings``: what changes chunk content without being data (personal-data redaction);
+- ``golden``: the hand-written golden questions (table rows and the domain's file) and the
+  minimum their check needs;
+- ``time``: the domain's time bucket (``Domain.time_bucket``: prices keep only the rows valid
+  today, so its bucket is today's date).
+
+The recorded fingerprint lives in the live collection's metadata. It is written in two steps:
+the index asset notes it as pending after a sync of every source (not a sensor's scoped sync,
+not a shard), and the index's checks confirm it only when every check passed; any later write
+to the collection (lib/sync.py) clears it. A run is skipped only when the recorded fingerprint
+equals today's, the alias still points at the collection of the current configuration, and
+that collection still holds the recorded number of points, with no write started since, and
+its stored vectors still verify (they are read, as the check reads them). When
+in doubt, the fingerprint differs: the cost of a wrong "differs" is one ordinary run, the cost
+of a wrong "unchanged" is a stale knowledge base.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from helio_pipeline.lib.verify import vector_problem
+
+RECORDED = "input_fingerprint"            # collection metadata: confirmed by passing checks
+PENDING = "input_fingerprint_pending"     # collection metadata: noted by the index asset
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InputFingerprint:
+    parts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        return _digest(self.parts)
+
+    def differences(self, recorded: dict | None) -> list[str]:
+        """The parts that differ from ``recorded`` (a recorded fingerprint's ``parts``)."""
+        recorded = recorded or {}
+        return sorted(name for name in set(self.parts) | set(recorded) if self.parts.get(name) != recorded.get(name))
+
+    def as_dict(self) -> dict:
+        return {"digest": self.digest, "parts": dict(self.parts)}
+
+
+def table_digest(conn, table: str) -> str:
+    """Count and order-independent content sums of every row of ``table`` (whole rows, so a
+    change in any column counts)."""
+    quoted = ".".join(conn.dialect.identifier_preparer.quote(part) for part in table.split("."))
+    if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": quoted}).scalar() is None:
+        return "missing"  # the extraction says what that means; the fingerprint only has to differ
+    row = conn.execute(sa.text(
+        "SELECT count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0), "
+        "coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0) "
+        f"FROM (SELECT md5(t::text) AS h FROM {quoted} t) rows")).one()
+    return _digest(*(str(v) for v in row))
+
+
+def prefix_digest(objects, prefix: str) -> str:
+    listing = sorted((info.key, info.etag, info.size) for info in objects.list(prefix))
+    return _digest(listing)
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_packages() -> str:
+    """The installed distributions by their metadata directory names (``pandas-3.0.1.dist-info``):
+    what an upgrade changes, listed without opening each one's metadata."""
+    names = []
+    for entry in sys.path:
+        try:
+            names += [n for n in os.listdir(entry or ".") if n.endswith((".dist-info", ".egg-info"))]
+        except OSError:  # a zip, or a path that does not exist
+            continue
+    return _digest(sorted(names))
+
+
+@functools.lru_cache(maxsize=None)
+def _source_files_digest(extra: tuple[str, ...]) -> str:
+    files = sorted(set(PACKAGE_DIR.rglob("*.py")) | set(PACKAGE_DIR.rglob("*.jsonl")) | {Path(p) for p in extra})
+    sha = hashlib.sha256()
+    for path in files:
+        sha.update(str(path.relative_to(PACKAGE_DIR) if path.is_relative_to(PACKAGE_DIR) else path).encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()[:16]
+
+
+def code_digest(domain) -> str:
+    """The package's source, the domain's own module (a domain may live outside the package)
+    and the installed packages: a code change or an upgrade re-runs once."""
+    extra = tuple(sorted({inspect.getsourcefile(fn) or "" for fn in (domain.extract, domain.chunk)} - {""}))
+    return _digest(_source_files_digest(extra), _installed_packages())
+
+
+def golden_digest(domain, engine, minimum: int) -> str:
+    """The hand-written golden questions (derived ones follow the chunks, hence the sources)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT query, expected::text, filters::text FROM kb_golden_queries "
+                                    "WHERE domain = :d ORDER BY query, expected::text, filters::text"),
+                            {"d": domain.name}).all()
+    path = domain.golden_file
+    shipped = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path is not None and Path(path).exists() else None
+    return _digest([list(r) for r in rows], shipped, minimum)
+
+
+def input_fingerprint(domain, engine, objects, index_fingerprint: str, *, redact_pii: bool,
+                      golden_min_queries: int) -> InputFingerprint:
+    parts = {"index": index_fingerprint, "code": code_digest(domain),
+             "settings": _digest({"redact_pii": bool(redact_pii and domain.redacts_personal_data)}),
+             "golden": golden_digest(domain, engine, golden_min_queries)}
+    if domain.time_bucket is not None:
+        parts["time"] = str(domain.time_bucket())
+    with engine.connect() as conn:
+        for table in domain.tables:
+            parts[f"postgres/{table}"] = table_digest(conn, table)
+    for prefix in domain.prefixes:
+        parts[f"s3/{prefix}"] = prefix_digest(objects, prefix)
+    return InputFingerprint(parts)
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Why a run may skip a domain: what was recorded at its last verified sync."""
+
+    collection: str
+    run_id: str
+    recorded_at: str
+    chunks: int
+    points: int
+    fingerprint: dict
+
+    def describe(self) -> str:
+        return f"unchanged since run {self.run_id[:8]} ({self.recorded_at}): 0 texts embedded"
+
+
+def unchanged_since(store, alias: str, collection: str, fingerprint: InputFingerprint) -> tuple[Unchanged | None, str]:
+    """(what was recorded, "") when the live collection behind ``alias`` is ``collection`` (the
+    current configuration's) and was verified on exactly these inputs and not written since;
+    else (None, why not)."""
+    live = store.resolve(alias)
+    if live is None or not store.exists(live):
+        return None, f"{alias} does not exist"
+    if live != collection:
+        return None, f"{alias} points at {live}, the current configuration builds {collection}"
+    metadata = store.metadata(live)
+    recorded = metadata.get(RECORDED)
+    if not recorded:
+        return None, "no verified sync recorded (first run, a write since, or failed checks)"
+    if recorded.get("digest") != fingerprint.digest:
+        return None, "inputs changed: " + ", ".join(fingerprint.differences(recorded.get("parts")))
+    if metadata.get("write_started_at") != recorded.get("write_started_at"):
+        return None, f"{live} was written after the recorded sync"
+    points = store.count(live)
+    if points != recorded.get("points"):
+        return None, f"{live} holds {points} points, {recorded.get('points')} were recorded"
+    # the one thing the inputs cannot vouch for: the stored bytes (a damaged disk, a bad copy).
+    # Every vector is read, as the check does: a collection that no longer verifies is re-run,
+    # so its checks fail and name the way out
+    damaged = vector_problem(store, live)
+    if damaged:
+        return None, damaged
+    return Unchanged(live, str(recorded.get("run_id", "")), str(recorded.get("recorded_at", "")),
+                     int(recorded.get("chunks", 0)), points, recorded), ""
+
+
+def note_pending(store, collection: str, fingerprint: dict, run_id: str, chunks: int, problems: dict) -> None:
+    """After a sync of every source: what the checks confirm when they all pass."""
+    metadata = store.metadata(collection)
+    store.update_metadata(collection, {PENDING: {
+        **fingerprint, "run_id": run_id, "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "chunks": chunks, "points": store.count(collection), "problems": problems,
+        "write_started_at": metadata.get("write_started_at")}})
+
+
+def confirm(store, collection: str, run_id: str, passed: bool) -> bool:
+    """The checks' verdict: every check passed on this run's sync -> the pending fingerprint is
+    recorded; any failure -> nothing is recorded, so the next run does the whole pass again."""
+    if not store.exists(collection):
+        return False
+    pending = store.metadata(collection).get(PENDING) or {}
+    ok = passed and pending.get("run_id") == run_id
+    store.update_metadata(collection, {RECORDED: pending if ok else None, PENDING: None})
+    return ok
