@@ -51,3 +51,62 @@ def run_refresh(resources=None):
 
     result = materialize_in_process(build_definitions(resources))
     return result, index_metadata(result)
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile (nearest rank) of ``values``; NaN for none."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_helio(argv: list[str], log: Path | None = None, env: dict | None = None):
+    """``helio ARGV`` as a new process group with the stop signals at their defaults (so
+    :func:`stop_helio` ends it even where this shell ignores SIGINT); output to ``log`` (or
+    stderr piped, stdout dropped)."""
+    import subprocess
+    import sys
+
+    from helio_pipeline.lib.processes import spawn
+
+    command = [sys.executable, "-m", "helio_pipeline.cli", *argv]
+    popen = dict(cwd=Path(__file__).resolve().parents[1], env={**os.environ, **(env or {})}, start_new_session=True)
+    if log is None:
+        return spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **popen)
+    with open(log, "w") as out:
+        return spawn(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+
+
+def stop_helio(process) -> None:
+    """SIGTERM to the process's group, SIGKILL after 30 s."""
+    from helio_pipeline.lib.processes import stop
+
+    stop(process, timeout=30, group=True)
+
+
+def serve(env: dict | None = None, log: Path | None = None, timeout: float = 120):
+    """``helio serve`` on a free loopback port, once it answers /health: (process, url)."""
+    import httpx
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_helio(["serve", "--host", "127.0.0.1", "--port", str(port)], log=log, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            said = log.read_text() if log else server.stderr.read()
+            raise SystemExit(f"helio serve exited: {said[-2000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    stop_helio(server)
+    raise SystemExit(f"helio serve did not answer /health within {timeout:.0f} s")

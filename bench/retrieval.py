@@ -24,18 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import isolated_home, run_refresh  # noqa: E402
+from bench._common import isolated_home, pct, run_refresh  # noqa: E402
 
 QUESTIONS = ["painel 550w monocristalino", "Qual inversor para projeto comercial 50kWp?", "prazo de garantia de inversores",
              "CS6U-330P", "frete para Recife", "microinversor 250 W", "tabela B3 revenda", "homologação na distribuidora",
              "módulo bifacial 400 W", "inversor trifásico 380 V"]
 CASES = [("products, filtered", ["products"], {"category": "module"}),
          ("products+prices+rules, filtered", ["products", "prices", "rules"], {"category": "inverter"})]
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def measure(samples: int) -> None:

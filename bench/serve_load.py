@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import socket
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -30,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import isolated_home, run_refresh  # noqa: E402
+from bench._common import isolated_home, pct, run_refresh, serve, stop_helio  # noqa: E402
 
 SUBJECTS = ["painel solar", "módulo fotovoltaico", "inversor trifásico", "microinversor", "inversor híbrido",
             "módulo bifacial", "string box", "inversor monofásico"]
@@ -44,39 +42,6 @@ def questions():
         subject = SUBJECTS[n % len(SUBJECTS)]
         detail = DETAILS[(n // len(SUBJECTS)) % len(DETAILS)]
         yield f"{subject} {300 + n % 997} W {detail} {n}"
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(batch: int, wait_ms: float) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "HELIO_QUERY_BATCH": str(batch), "HELIO_QUERY_BATCH_WAIT_MS": str(wait_ms)}
-    server = subprocess.Popen([sys.executable, "-m", "helio_pipeline.cli", "serve", "--host", "127.0.0.1",
-                               "--port", str(port)], env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"helio serve exited: {server.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("helio serve did not answer /health within 120 s")
 
 
 async def load(url: str, clients: int, seconds: float, stream) -> dict:
@@ -138,7 +103,7 @@ def main() -> None:
         print(f"{'batch':>5}{'clients':>8}{'req':>6}{'err':>5}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
               f"{'embed p50':>10}{'embed p95':>10}{'search p50':>11}{'search p95':>11}{'load':>6}")
         for batch in (int(b) for b in args.batch.split(",")):
-            server, url = start_server(batch, args.wait_ms)
+            server, url = serve({"HELIO_QUERY_BATCH": str(batch), "HELIO_QUERY_BATCH_WAIT_MS": str(args.wait_ms)})
             try:
                 asyncio.run(load(url, 1, 1.0, stream))  # the model is loaded and warm
                 for clients in (int(c) for c in args.clients.split(",")):
@@ -149,12 +114,7 @@ def main() -> None:
                           f"{pct(r['search'], .5):>11.2f}{pct(r['search'], .95):>11.2f}{os.getloadavg()[0]:>6.2f}",
                           flush=True)
             finally:
-                server.terminate()
-                try:
-                    server.wait(30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                stop_helio(server)
 
 
 if __name__ == "__main__":

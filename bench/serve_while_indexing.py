@@ -26,9 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,41 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import isolated_home, run_refresh  # noqa: E402
+from bench._common import isolated_home, pct, run_refresh, serve, start_helio, stop_helio  # noqa: E402
 
 QUESTIONS = ["painel solar 550 W monocristalino", "inversor trifásico 50 kW", "microinversor", "módulo bifacial",
              "inversor híbrido com bateria", "garantia de inversores", "frete para o Nordeste", "string box"]
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    """SIGTERM to the process's group, then SIGKILL after 30 s."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
-def start(argv: list[str], log: Path) -> subprocess.Popen:
-    with open(log, "w") as out:
-        return subprocess.Popen([sys.executable, "-m", "helio_pipeline.cli", *argv], cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 class Load:
@@ -152,24 +118,13 @@ def main() -> None:
         sku = engine.connect().execute(sa.text("SELECT sku FROM products ORDER BY id LIMIT 1")).scalar()
         logs = Path(tempfile.mkdtemp(prefix="helio-bench-logs-", dir=home))
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
         server = rebuild = sync = None
         try:
-            server = start(["serve", "--host", "127.0.0.1", "--port", str(port)], logs / "serve.log")
-            deadline = time.monotonic() + 120
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"helio serve did not start: {(logs / 'serve.log').read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
+            server, url = serve(log=logs / "serve.log")
             with Load(url, args.clients) as load:
                 time.sleep(3)  # steady state before any run
                 began = time.time()
-                rebuild = start(["rebuild", "products", "--force"], logs / "rebuild.log")
+                rebuild = start_helio(["rebuild", "products", "--force"], logs / "rebuild.log")
                 while "products_index" not in (logs / "rebuild.log").read_text() and rebuild.poll() is None:
                     time.sleep(0.05)  # until the rebuild's run holds the domain and writes
                 marker = f"revisao{int(time.time())}"
@@ -177,7 +132,7 @@ def main() -> None:
                     conn.execute(sa.text("UPDATE products SET description = :d WHERE sku = :s"),
                                  {"d": f"Revisão técnica {marker}.", "s": sku})
                 sync_started = time.time()
-                sync = start(["refresh", "products", "--source-id", sku], logs / "sync.log")
+                sync = start_helio(["refresh", "products", "--source-id", sku], logs / "sync.log")
                 ended = {}
                 deadline = time.monotonic() + args.timeout
                 while len(ended) < 2 and time.monotonic() < deadline:
@@ -198,7 +153,7 @@ def main() -> None:
                 time.sleep(2)
         finally:
             for process in (sync, rebuild, server):
-                stop(process)
+                stop_helio(process)
             close_embedded_stores()
             runtime.close()
 

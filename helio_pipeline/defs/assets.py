@@ -109,6 +109,7 @@ def report_unchanged(context, domain: Domain, unchanged: "fingerprint.Unchanged"
         "chunks": unchanged.chunks,
         "new": 0, "changed": 0, "unchanged": unchanged.points, "payload_updated": 0, "deleted": 0,
         "points_written": 0, "embedded_texts": 0, "cache_hits": 0,
+        "embedding_requests": 0, "embedding_tokens": 0, "estimated_usd": 0.0,  # what this run paid
         "input_fingerprint": inputs.digest,
         "fingerprint_parts": dg.MetadataValue.json(inputs.parts),
         "checks": f"passed on these inputs in run {unchanged.run_id[:8]} (not re-run: nothing they measure changed)",

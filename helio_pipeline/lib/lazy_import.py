@@ -12,9 +12,16 @@ class LazyModule:
 
     def __init__(self, name: str):
         self._name = name
+        self._module = None
 
     def __getattr__(self, attr: str):
-        return getattr(importlib.import_module(self._name), attr)
+        # called only for names the proxy lacks; the module is kept after the first import
+        # (``import_module`` costs microseconds a call, and chunkers ask in per-row loops), and
+        # its attributes are read each time, so a patched ``pd.read_sql`` is still seen
+        module = self._module
+        if module is None:
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attr)
 
     def __repr__(self) -> str:
         return f"LazyModule({self._name!r})"

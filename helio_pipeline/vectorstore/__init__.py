@@ -17,26 +17,16 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from helio_pipeline.lib.errors import StoreBusy
 from helio_pipeline.vectorstore.base import VectorStore
-from helio_pipeline.vectorstore.types import (CollectionSpec, Filter, HasId, Hit, IsEmpty, Match, MatchAny, Point,
-                                              Range)
-
-if TYPE_CHECKING:
-    from helio_pipeline.vectorstore.qdrant import CollectionLayout
+# qdrant-client takes about a second to import: only a server or qdrant-local store pays for it
+# (``qdrant`` is imported by the branches that open one; ``CollectionLayout`` is a plain type)
+from helio_pipeline.vectorstore.types import (CollectionLayout, CollectionSpec, Filter, HasId, Hit, IsEmpty, Match,
+                                              MatchAny, Point, Range)
 
 EMBEDDED_BACKENDS = ("edge", "qdrant-local")
-
-
-def __getattr__(name: str):
-    # qdrant-client takes about a second to import: only a server or qdrant-local store pays for it
-    if name == "CollectionLayout":
-        from helio_pipeline.vectorstore.qdrant import CollectionLayout
-
-        return CollectionLayout
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["open_store", "close_embedded_stores", "CollectionLayout", "EMBEDDED_BACKENDS", "VectorStore",
            "CollectionSpec", "Filter", "HasId", "Hit", "IsEmpty", "Match", "MatchAny", "Point", "Range"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from helio_pipeline.lib.errors import HelioError, SourceUnavailable, StoreBusy, 
 from helio_pipeline.vectorstore.base import DENSE, READ_INDEX_FIELDS, SPARSE, check_mode
 from helio_pipeline.vectorstore.fusion import prefetch_depth
 from helio_pipeline.vectorstore.integrity import check_dense_scores, dense_matrix
-from helio_pipeline.vectorstore.types import (CollectionSpec, Filter, HasId, Hit, IsEmpty, Match, MatchAny, Point,
+from helio_pipeline.vectorstore.types import (CollectionLayout, CollectionSpec, Filter, HasId, Hit, IsEmpty, Match, MatchAny, Point,
                                               Range, utc_time)
 
 _INDEX_TYPES = {
@@ -34,24 +33,6 @@ warnings.filterwarnings("ignore", message="Payload indexes have no effect in the
 # qdrant-client's local mode locks its directory per process: share one client per path.
 _LOCAL_CLIENTS: dict[str, QdrantClient] = {}
 _LOCK = threading.Lock()
-
-
-@dataclass
-class CollectionLayout:
-    """How each collection created on a Qdrant cluster is laid out: ``shard_number`` pieces,
-    each held ``replication_factor`` times on different nodes. The ``*_by_domain`` maps
-    override the defaults for one domain (a big conversations collection gets more shards
-    than the rules). ``None`` leaves it to the server."""
-
-    shard_number: int | None = None
-    replication_factor: int | None = None
-    shard_number_by_domain: dict[str, int] = field(default_factory=dict)
-    replication_factor_by_domain: dict[str, int] = field(default_factory=dict)
-
-    def for_domain(self, domain: str | None) -> tuple[int | None, int | None]:
-        """(shard_number, replication_factor) for a collection of ``domain``."""
-        return (self.shard_number_by_domain.get(domain, self.shard_number),
-                self.replication_factor_by_domain.get(domain, self.replication_factor))
 
 
 def close_local_clients() -> None:

@@ -170,3 +170,21 @@ def utc_time(value: datetime | date) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+
+
+@dataclass
+class CollectionLayout:
+    """How each collection created on a Qdrant cluster is laid out: ``shard_number`` pieces,
+    each held ``replication_factor`` times on different nodes. The ``*_by_domain`` maps
+    override the defaults for one domain (a big conversations collection gets more shards
+    than the rules). ``None`` leaves it to the server."""
+
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    shard_number_by_domain: dict[str, int] = field(default_factory=dict)
+    replication_factor_by_domain: dict[str, int] = field(default_factory=dict)
+
+    def for_domain(self, domain: str | None) -> tuple[int | None, int | None]:
+        """(shard_number, replication_factor) for a collection of ``domain``."""
+        return (self.shard_number_by_domain.get(domain, self.shard_number),
+                self.replication_factor_by_domain.get(domain, self.replication_factor))

@@ -23,7 +23,11 @@ def test_run_reports_real_usage_and_cost(openai_kb):
     assert meta["embedding_tokens"] > 0 and meta["estimated_usd"] > 0
     assert meta["embedder"] == "openai:text-embedding-3-small:384"
     again = openai_kb.index_metadata(openai_kb.refresh(domains=["rules"]), "rules")
-    assert (again["embedding_requests"], again["estimated_usd"]) == (0, 0)  # nothing paid twice
+    assert "unchanged_since" in again  # inputs unchanged: skipped before any embedding
+    assert (again["embedding_requests"], again["estimated_usd"]) == (0, 0)
+    forced = openai_kb.index_metadata(openai_kb.refresh(domains=["rules"], index_config={"full": True}), "rules")
+    assert "unchanged_since" not in forced and forced["embedded_texts"] == 0  # a full pass: nothing new to embed
+    assert (forced["embedding_requests"], forced["estimated_usd"]) == (0, 0)  # nothing paid twice
 
 
 def test_budget_guard_refuses_before_paying_and_names_the_estimate(openai_kb):

@@ -41,15 +41,22 @@ def _queued(batcher: BatchingEmbedder, n: int) -> None:
         time.sleep(0.001)
 
 
+def _behind_a_held_call(pool, batcher: BatchingEmbedder, model: HeldModel, first: str, rest: list[str]):
+    """``first`` asked and holding the model, then ``rest`` asked and queued behind it:
+    (the held caller's future, the queued callers' futures)."""
+    held = pool.submit(batcher.embed_query, first)
+    while not model.calls:
+        time.sleep(0.001)
+    queued = [pool.submit(batcher.embed_query, q) for q in rest]
+    _queued(batcher, len(rest))
+    return held, queued
+
+
 def test_concurrent_queries_share_one_model_call_and_each_gets_its_own_vector():
     model = HeldModel()
     batcher = BatchingEmbedder(model, max_batch=32)
     with ThreadPoolExecutor(16) as pool:
-        first = pool.submit(batcher.embed_query, QUERIES[0])
-        while not model.calls:
-            time.sleep(0.001)
-        rest = [pool.submit(batcher.embed_query, q) for q in QUERIES[1:]]
-        _queued(batcher, 15)
+        first, rest = _behind_a_held_call(pool, batcher, model, QUERIES[0], QUERIES[1:])
         model.release.set()
         vectors = [first.result(10)] + [f.result(10) for f in rest]
     assert [len(call) for call in model.calls] == [1, 15]  # 16 queries, 2 model calls
@@ -64,13 +71,9 @@ def test_batches_are_capped_at_max_batch():
     model = HeldModel()
     batcher = BatchingEmbedder(model, max_batch=4)
     with ThreadPoolExecutor(16) as pool:
-        futures = [pool.submit(batcher.embed_query, QUERIES[0])]
-        while not model.calls:
-            time.sleep(0.001)
-        futures += [pool.submit(batcher.embed_query, q) for q in QUERIES[1:11]]
-        _queued(batcher, 10)
+        first, rest = _behind_a_held_call(pool, batcher, model, QUERIES[0], QUERIES[1:11])
         model.release.set()
-        assert all(f.result(10).shape == (64,) for f in futures)
+        assert all(f.result(10).shape == (64,) for f in [first, *rest])
     assert [len(call) for call in model.calls] == [1, 4, 4, 2]
     batcher.close()
 
@@ -79,11 +82,7 @@ def test_a_failed_model_call_fails_every_caller_of_that_batch_and_only_them():
     model = HeldModel(fail_on="boom")
     batcher = BatchingEmbedder(model, max_batch=32)
     with ThreadPoolExecutor(8) as pool:
-        first = pool.submit(batcher.embed_query, QUERIES[0])
-        while not model.calls:
-            time.sleep(0.001)
-        doomed = [pool.submit(batcher.embed_query, q) for q in ("boom", QUERIES[1], QUERIES[2])]
-        _queued(batcher, 3)
+        first, doomed = _behind_a_held_call(pool, batcher, model, QUERIES[0], ["boom", QUERIES[1], QUERIES[2]])
         model.release.set()
         assert first.result(10).shape == (64,)
         for future in doomed:
@@ -97,11 +96,7 @@ def test_close_answers_queued_callers_then_refuses_new_ones_and_stops_the_worker
     model = HeldModel()
     batcher = BatchingEmbedder(model, max_batch=32, max_wait_ms=5_000)
     with ThreadPoolExecutor(8) as pool:
-        first = pool.submit(batcher.embed_query, QUERIES[0])
-        while not model.calls:
-            time.sleep(0.001)
-        queued = [pool.submit(batcher.embed_query, q) for q in QUERIES[1:4]]
-        _queued(batcher, 3)
+        first, queued = _behind_a_held_call(pool, batcher, model, QUERIES[0], QUERIES[1:4])
         closing = pool.submit(batcher.close)
         model.release.set()
         closing.result(10)  # a long batch wait does not hold up shutdown
