@@ -73,32 +73,34 @@ def personal_data_kept_out(domain: Domain):
 
 def read_inputs(context, domain: Domain, database: SourceDatabase, objects: ObjectStoreResource,
                 embedder: EmbedderResource, qdrant: QdrantResource, redacting: bool):
-    """(the domain's input fingerprint, what was recorded when it was last verified on the same
-    inputs, or None). Not read for a shard's run, a run that re-syncs chosen sources (a
-    sensor's: they are always synced), a run that does not sync the index, or ``full``."""
+    """(the domain's input fingerprint, or the run's shard's, and what was recorded when it was
+    last verified on the same inputs, or None). Not read for a run that re-syncs chosen sources
+    (a sensor's: they are always synced), a run that does not sync the index, or ``full``."""
     options = SyncOptions(**context.run_config.get("ops", {}).get(f"{domain.name}_index", {}).get("config", {}))
     try:
         selection = context.run.asset_selection
     except dg.DagsterError:  # invoked directly, outside a run: no selection to read
         selection = None
-    if (context.has_partition_key or options.source_ids is not None or options.full
+    if (options.source_ids is not None or options.full
             or (selection and dg.AssetKey(f"{domain.name}_index") not in selection)):  # empty: the whole job
         return None, None
-    store = qdrant.store(log=context.log.info)
+    store, shard = qdrant.store(log=context.log.info), run_shard(context)
     config = index_config(domain, embedder.embedder())
     inputs = fingerprint.input_fingerprint(domain, database.engine(), objects.store(), config.fingerprint,
-                                           redact_pii=redacting, golden_min_queries=settings.load().golden_min_queries)
+                                           redact_pii=redacting, golden_min_queries=settings.load().golden_min_queries,
+                                           shard=shard)
     alias = domain.collection(qdrant.collection_prefix)
-    unchanged, why = fingerprint.unchanged_since(store, alias, f"{alias}__{config.fingerprint}", inputs)
+    unchanged, why = fingerprint.unchanged_since(store, alias, f"{alias}__{config.fingerprint}", inputs, shard)
     if unchanged is None:
-        context.log.info(f"{domain.name}: full pass ({why})")
+        context.log.info(f"{domain.name}{' ' + shard.key if shard else ''}: full pass ({why})")
     return inputs, unchanged
 
 
 def report_unchanged(context, domain: Domain, unchanged: "fingerprint.Unchanged", inputs) -> None:
     """A skipped domain says so where a person looks: the index asset's events (an observation:
     the collection is as last materialized) and the log."""
-    message = f"{domain.name}: {unchanged.describe()}; extraction, chunking and sync skipped"
+    shard = run_shard(context)
+    message = f"{domain.name}{' ' + shard.key if shard else ''}: {unchanged.describe()}; extraction, chunking and sync skipped"
     context.log.info(message)
     problems = unchanged.fingerprint.get("problems", {})
     context.log_event(dg.AssetObservation(asset_key=dg.AssetKey(f"{domain.name}_index"), metadata={
@@ -115,6 +117,7 @@ def report_unchanged(context, domain: Domain, unchanged: "fingerprint.Unchanged"
         "checks": f"passed on these inputs in run {unchanged.run_id[:8]} (not re-run: nothing they measure changed)",
         "rows_skipped": problems.get("skipped", 0),
         "lines_quarantined": problems.get("quarantined", 0),
+        **({"shard": shard.key} if shard else {}),
         "how_to_force": f"helio refresh --full {domain.name} (run config: full: true)",
     }))
 
@@ -206,11 +209,12 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
                                    options, shard, set(handed.protected_ids), log=context.log.info,
                                    builds=ShardBuilds(database.engine()), run_id=context.run_id, golden=golden)
             synced = outcome.report
-            if handed.inputs and shard is None and options.source_ids is None \
-                    and synced.collection == store.resolve(synced.alias):
-                # a sync of every source: its checks record these inputs as verified when they all pass
+            if handed.inputs and options.source_ids is None and synced.collection == store.resolve(synced.alias):
+                # a sync of every source (of the shard's): its checks record these inputs as
+                # verified when they all pass
                 fingerprint.note_pending(store, synced.collection, handed.inputs, context.run_id, outcome.chunks,
-                                         {"skipped": len(handed.skipped), "quarantined": len(handed.quarantined)})
+                                         {"skipped": len(handed.skipped), "quarantined": len(handed.quarantined)},
+                                         shard)
         report, model = outcome.report, cached.embedder
         problems = [p.as_dict() for p in handed.problems]
         return dg.MaterializeResult(metadata={

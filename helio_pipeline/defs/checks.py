@@ -82,10 +82,11 @@ def build_domain_checks(domain: Domain) -> dg.AssetChecksDefinition:
                 else:
                     problems["golden_query_recall"] = None
                     notes["golden_query_recall"] = "none of the domain's golden queries expects a document of this shard"
-        if shard is None and checked:
+        if checked:
             # the inputs of this run's sync count as verified only when every check passed, so a
-            # later run on the same inputs may skip the domain (lib/fingerprint.py)
-            fingerprint.confirm(store, checked, run.run_id, all(problems.get(check) is None for check in CHECKS))
+            # later run on the same inputs may skip the domain or the shard (lib/fingerprint.py)
+            fingerprint.confirm(store, checked, run.run_id, all(problems.get(check) is None for check in CHECKS),
+                                shard)
         for check in CHECKS:
             problem = problems.get(check, f"{alias} does not exist")
             metadata = {"collection": checked or "", "problem": problem or "",

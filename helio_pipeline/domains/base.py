@@ -65,6 +65,10 @@ class Domain:
     # bucket (prices keep the rows valid today: today's date). Part of the input fingerprint
     # (lib/fingerprint.py): a new bucket means a full pass. None: time does not matter.
     time_bucket: Callable[[], str] | None = None
+    # per table, the SQL expression of a row's source id (``owner_id || '/' || correlation_id``):
+    # a shard run's input fingerprint then reads only its own rows (lib/fingerprint.py); a table
+    # without one is read whole, so any change in it sends every shard through a full pass
+    shard_source_sql: dict[str, str] = field(default_factory=dict)
 
     @property
     def kinds(self) -> frozenset[str]:

@@ -211,4 +211,5 @@ DOMAIN = Domain(
     redacts_personal_data=True,
     derived_golden=derived_golden,
     recent_messages=recent_messages,
+    shard_source_sql={"conversation_history": SQL_SOURCE_ID},
 )

@@ -19,9 +19,16 @@ Parts (each a short digest, recorded by name so a difference can be named):
   today, so its bucket is today's date).
 
 The recorded fingerprint lives in the live collection's metadata. It is written in two steps:
-the index asset notes it as pending after a sync of every source (not a sensor's scoped sync,
-not a shard), and the index's checks confirm it only when every check passed; any later write
-to the collection (lib/sync.py) clears it. A run is skipped only when the recorded fingerprint
+the index asset notes it as pending after a sync of every source (not a sensor's scoped sync),
+and the index's checks confirm it only when every check passed; any later write to the
+collection (lib/sync.py) clears it.
+
+A shard run (``shard-2-of-16``) has a fingerprint of its own, recorded under its own key
+(``input_fingerprint@shard-2-of-16``): its tables are digested over its rows only where the
+domain says how (``Domain.shard_source_sql``), else whole. A write by one shard clears that
+shard's record and the unsharded one; a write without a shard clears them all. In place of
+the collection's point count and write stamp, a shard's record holds the number of points in
+its bucket range, counted again when it is read. A run is skipped only when the recorded fingerprint
 equals today's, the alias still points at the collection of the current configuration, and
 that collection still holds the recorded number of points, with no write started since, and
 its stored vectors still verify (they are read, as the check reads them). When
@@ -36,14 +43,14 @@ import hashlib
 import inspect
 import json
 import os
-import sys
+import sysconfig
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from helio_pipeline.lib.verify import vector_problem
+from helio_pipeline.lib.sharding import Shard, sql_shard_predicate
 
 RECORDED = "input_fingerprint"            # collection metadata: confirmed by passing checks
 PENDING = "input_fingerprint_pending"     # collection metadata: noted by the index asset
@@ -71,16 +78,41 @@ class InputFingerprint:
         return {"digest": self.digest, "parts": dict(self.parts)}
 
 
-def table_digest(conn, table: str) -> str:
+def key(name: str, shard=None) -> str:
+    """The metadata key of a record (``RECORDED`` or ``PENDING``): the domain's, or a shard's."""
+    return name if shard is None else f"{name}@{shard.key}"
+
+
+def cleared_on_write(metadata: dict, shard=None) -> dict:
+    """The metadata update a write must make before it starts (lib/sync.py): every record it
+    makes stale set to None. A shard's write touches its own points only, so the records of the
+    other shards of the same count stand (their points are disjoint from its own); everything
+    else is cleared: the domain's record, its own, and those of another shard count, whose
+    ranges overlap it. A write without a shard (a whole-domain or a sensor's sync) clears all."""
+    def disjoint(name: str) -> bool:
+        suffix = name.partition("@")[2]
+        if shard is None or not suffix:
+            return False
+        try:
+            other = Shard.parse(suffix)
+        except ValueError:
+            return False
+        return other.count == shard.count and other.index != shard.index
+
+    records = {name for name in metadata if name.startswith((RECORDED + "@", PENDING + "@"))}
+    return {name: None for name in records | {RECORDED, PENDING} if not disjoint(name)}
+
+
+def table_digest(conn, table: str, where: str = "") -> str:
     """Count and order-independent content sums of every row of ``table`` (whole rows, so a
-    change in any column counts)."""
+    change in any column counts), or of the rows ``where`` (trusted SQL) selects."""
     quoted = ".".join(conn.dialect.identifier_preparer.quote(part) for part in table.split("."))
     if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": quoted}).scalar() is None:
         return "missing"  # the extraction says what that means; the fingerprint only has to differ
     row = conn.execute(sa.text(
         "SELECT count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0), "
         "coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0) "
-        f"FROM (SELECT md5(t::text) AS h FROM {quoted} t) rows")).one()
+        f"FROM (SELECT md5(t::text) AS h FROM {quoted} t{' WHERE ' + where if where else ''}) rows")).one()
     return _digest(*(str(v) for v in row))
 
 
@@ -92,12 +124,14 @@ def prefix_digest(objects, prefix: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _installed_packages() -> str:
     """The installed distributions by their metadata directory names (``pandas-3.0.1.dist-info``):
-    what an upgrade changes, listed without opening each one's metadata."""
+    what an upgrade changes, listed without opening each one's metadata. Only the environment's
+    site-packages are read, not ``sys.path``, whose first entry is the working directory or the
+    script's: ``helio refresh`` and ``python -m helio_pipeline.cli refresh`` must agree."""
     names = []
-    for entry in sys.path:
+    for entry in sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}):
         try:
-            names += [n for n in os.listdir(entry or ".") if n.endswith((".dist-info", ".egg-info"))]
-        except OSError:  # a zip, or a path that does not exist
+            names += [n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info"))]
+        except OSError:  # a path that does not exist
             continue
     return _digest(sorted(names))
 
@@ -131,15 +165,20 @@ def golden_digest(domain, engine, minimum: int) -> str:
 
 
 def input_fingerprint(domain, engine, objects, index_fingerprint: str, *, redact_pii: bool,
-                      golden_min_queries: int) -> InputFingerprint:
+                      golden_min_queries: int, shard=None) -> InputFingerprint:
+    """The domain's fingerprint, or ``shard``'s (its rows only, where the domain says how)."""
     parts = {"index": index_fingerprint, "code": code_digest(domain),
              "settings": _digest({"redact_pii": bool(redact_pii and domain.redacts_personal_data)}),
              "golden": golden_digest(domain, engine, golden_min_queries)}
     if domain.time_bucket is not None:
         parts["time"] = str(domain.time_bucket())
+    if shard is not None:
+        parts["shard"] = shard.key
     with engine.connect() as conn:
         for table in domain.tables:
-            parts[f"postgres/{table}"] = table_digest(conn, table)
+            expression = domain.shard_source_sql.get(table) if shard is not None else None
+            where = sql_shard_predicate(expression, shard.count, shard.index) if expression else ""
+            parts[f"postgres/{table}"] = table_digest(conn, table, where)
     for prefix in domain.prefixes:
         parts[f"s3/{prefix}"] = prefix_digest(objects, prefix)
     return InputFingerprint(parts)
@@ -160,51 +199,65 @@ class Unchanged:
         return f"unchanged since run {self.run_id[:8]} ({self.recorded_at}): 0 texts embedded"
 
 
-def unchanged_since(store, alias: str, collection: str, fingerprint: InputFingerprint) -> tuple[Unchanged | None, str]:
+def _points(store, collection: str, shard=None) -> int:
+    """The collection's points, or those in ``shard``'s bucket range."""
+    if shard is None:
+        return store.count(collection)
+    return len(store.read_index(collection, ("source_id",), shard.point_filter()))
+
+
+def unchanged_since(store, alias: str, collection: str, fingerprint: InputFingerprint,
+                    shard=None) -> tuple[Unchanged | None, str]:
     """(what was recorded, "") when the live collection behind ``alias`` is ``collection`` (the
-    current configuration's) and was verified on exactly these inputs and not written since;
-    else (None, why not)."""
+    current configuration's) and was verified on exactly these inputs (``shard``'s, for a
+    shard run) and not written since; else (None, why not)."""
     live = store.resolve(alias)
     if live is None or not store.exists(live):
         return None, f"{alias} does not exist"
     if live != collection:
         return None, f"{alias} points at {live}, the current configuration builds {collection}"
     metadata = store.metadata(live)
-    recorded = metadata.get(RECORDED)
+    recorded = metadata.get(key(RECORDED, shard))
     if not recorded:
         return None, "no verified sync recorded (first run, a write since, or failed checks)"
     if recorded.get("digest") != fingerprint.digest:
         return None, "inputs changed: " + ", ".join(fingerprint.differences(recorded.get("parts")))
-    if metadata.get("write_started_at") != recorded.get("write_started_at"):
+    # another shard's writes move the collection's stamp and count without touching this
+    # shard's points (and clear only their own records): a shard compares its own points
+    if shard is None and metadata.get("write_started_at") != recorded.get("write_started_at"):
         return None, f"{live} was written after the recorded sync"
-    points = store.count(live)
+    points = _points(store, live, shard)
     if points != recorded.get("points"):
-        return None, f"{live} holds {points} points, {recorded.get('points')} were recorded"
+        where = f"{live} ({shard.key})" if shard else live
+        return None, f"{where} holds {points} points, {recorded.get('points')} were recorded"
     # the one thing the inputs cannot vouch for: the stored bytes (a damaged disk, a bad copy).
-    # Every vector is read, as the check does: a collection that no longer verifies is re-run,
-    # so its checks fail and name the way out
-    damaged = vector_problem(store, live)
+    # Every vector is read (the shard's), as the check does: a collection that no longer
+    # verifies is re-run, so its checks fail and name the way out
+    from helio_pipeline.lib.verify import vector_problem  # verify reads lib/sync, which clears records here
+
+    damaged = vector_problem(store, live, shard)
     if damaged:
         return None, damaged
     return Unchanged(live, str(recorded.get("run_id", "")), str(recorded.get("recorded_at", "")),
                      int(recorded.get("chunks", 0)), points, recorded), ""
 
 
-def note_pending(store, collection: str, fingerprint: dict, run_id: str, chunks: int, problems: dict) -> None:
-    """After a sync of every source: what the checks confirm when they all pass."""
+def note_pending(store, collection: str, fingerprint: dict, run_id: str, chunks: int, problems: dict,
+                 shard=None) -> None:
+    """After a sync of every source (of ``shard``'s): what the checks confirm when they all pass."""
     metadata = store.metadata(collection)
-    store.update_metadata(collection, {PENDING: {
+    store.update_metadata(collection, {key(PENDING, shard): {
         **fingerprint, "run_id": run_id, "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "chunks": chunks, "points": store.count(collection), "problems": problems,
+        "chunks": chunks, "points": _points(store, collection, shard), "problems": problems,
         "write_started_at": metadata.get("write_started_at")}})
 
 
-def confirm(store, collection: str, run_id: str, passed: bool) -> bool:
+def confirm(store, collection: str, run_id: str, passed: bool, shard=None) -> bool:
     """The checks' verdict: every check passed on this run's sync -> the pending fingerprint is
     recorded; any failure -> nothing is recorded, so the next run does the whole pass again."""
     if not store.exists(collection):
         return False
-    pending = store.metadata(collection).get(PENDING) or {}
+    pending = store.metadata(collection).get(key(PENDING, shard)) or {}
     ok = passed and pending.get("run_id") == run_id
-    store.update_metadata(collection, {RECORDED: pending if ok else None, PENDING: None})
+    store.update_metadata(collection, {key(RECORDED, shard): pending if ok else None, key(PENDING, shard): None})
     return ok

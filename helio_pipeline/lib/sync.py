@@ -30,6 +30,7 @@ from typing import Callable, Iterable
 
 from helio_pipeline.lib.chunking import count_tokens
 from helio_pipeline.lib.embedding_cache import CachedEmbedder
+from helio_pipeline.lib import fingerprint
 from helio_pipeline.lib.errors import BudgetExceeded, CheckFailed
 from helio_pipeline.lib.records import Chunk
 from helio_pipeline.lib.sharding import Scope, Shard
@@ -203,7 +204,7 @@ def apply(store: VectorStore, planned: SyncPlan, embedder: CachedEmbedder, *, ma
         # before any write: what was measured on the collection (lib/golden.py) no longer holds
         # and the inputs it was verified on (lib/fingerprint.py) no longer describe it
         store.update_metadata(physical, {"write_started_at": datetime.now(timezone.utc).isoformat(),
-                                         "input_fingerprint": None})
+                                         **fingerprint.cleared_on_write(store.metadata(physical), planned.scope.shard)})
     embed_seconds = upsert_seconds = 0.0
     hits_before = embedder.stats.hits
     for batch_no, batch in enumerate(_batched(to_embed, batch_size)):

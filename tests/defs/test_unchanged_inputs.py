@@ -189,3 +189,49 @@ def test_every_time_dependent_domain_declares_its_bucket():
     assert DOMAINS["prices"].time_bucket() == date.today().isoformat()
     assert [d.name for d in DOMAINS.values() if d.time_bucket is not None] == ["prices"]
     assert dataclasses.replace(DOMAINS["rules"]).time_bucket is None
+
+
+def test_shard_runs_skip_unchanged_shards_and_sync_the_changed_one(kb):
+    from helio_pipeline.domains.conversations import source_id
+    from helio_pipeline.lib.sharding import Shard, shard_keys
+
+    for i in range(8):
+        add_message(kb.engine, f"c-{i}", f"cliente-{i}", "user", f"Preciso de um inversor de {i + 3} kW.", minute=i)
+    job = kb.definitions(shards={"conversations": 2}).resolve_job_def("conversations_refresh")
+
+    def nightly() -> dict[str, dict]:
+        metadata = {}
+        for key in shard_keys(2):
+            result = job.execute_in_process(instance=kb.instance, partition_key=key)
+            assert result.success
+            metadata[key] = kb.index_metadata(result, "conversations")
+        return metadata
+
+    nightly()  # the build: the alias moves after the last shard, so only it is recorded as verified
+    nightly()  # the others verify now (nothing to write)
+    third = nightly()
+    assert all("unchanged_since" in meta and meta["embedded_texts"] == 0 for meta in third.values()), third
+    assert {meta["shard"] for meta in third.values()} == set(shard_keys(2))
+
+    changed = next(key for key in shard_keys(2) if Shard.parse(key).contains(source_id("cliente-5", "c-5")))
+    add_message(kb.engine, "c-5", "cliente-5", "assistant", "Temos o modelo trifásico em estoque.", minute=30)
+    fourth = nightly()
+    assert "unchanged_since" not in fourth[changed] and fourth[changed]["embedded_texts"] >= 1
+    assert all("unchanged_since" in meta for key, meta in fourth.items() if key != changed)  # the other shard stands
+    assert "trifásico" in texts(kb, "conversations")[source_id("cliente-5", "c-5")]
+    assert all("unchanged_since" in meta for meta in nightly().values())  # the changed shard verified again
+
+
+def test_a_write_clears_the_records_it_makes_stale():
+    from helio_pipeline.lib.fingerprint import PENDING, RECORDED, cleared_on_write
+    from helio_pipeline.lib.sharding import Shard
+
+    metadata = {RECORDED: {}, f"{RECORDED}@shard-0-of-2": {}, f"{RECORDED}@shard-1-of-2": {},
+                f"{PENDING}@shard-1-of-2": {}, f"{RECORDED}@shard-0-of-3": {}, "write_started_at": "x"}
+    by_shard = cleared_on_write(metadata, Shard(0, 2))
+    # its own record, the domain's and another shard count's (overlapping ranges); not shard 1 of 2
+    assert set(by_shard) == {RECORDED, PENDING, f"{RECORDED}@shard-0-of-2", f"{RECORDED}@shard-0-of-3"}
+    assert all(value is None for value in by_shard.values())
+    whole = cleared_on_write(metadata, None)
+    assert set(whole) == {RECORDED, PENDING, f"{RECORDED}@shard-0-of-2", f"{RECORDED}@shard-1-of-2",
+                          f"{PENDING}@shard-1-of-2", f"{RECORDED}@shard-0-of-3"}
