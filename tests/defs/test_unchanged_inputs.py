@@ -207,11 +207,11 @@ def test_shard_runs_skip_unchanged_shards_and_sync_the_changed_one(kb):
             metadata[key] = kb.index_metadata(result, "conversations")
         return metadata
 
-    nightly()  # the build: the alias moves after the last shard, so only it is recorded as verified
-    nightly()  # the others verify now (nothing to write)
-    third = nightly()
-    assert all("unchanged_since" in meta and meta["embedded_texts"] == 0 for meta in third.values()), third
-    assert {meta["shard"] for meta in third.values()} == set(shard_keys(2))
+    build = nightly()  # each shard records its inputs, though the alias moves only after the last one
+    assert all("unchanged_since" not in meta for meta in build.values())
+    second = nightly()
+    assert all("unchanged_since" in meta and meta["embedded_texts"] == 0 for meta in second.values()), second
+    assert {meta["shard"] for meta in second.values()} == set(shard_keys(2))
 
     changed = next(key for key in shard_keys(2) if Shard.parse(key).contains(source_id("cliente-5", "c-5")))
     add_message(kb.engine, "c-5", "cliente-5", "assistant", "Temos o modelo trifásico em estoque.", minute=30)
