@@ -267,20 +267,28 @@ def _phone(m: re.Match) -> bool:
     return formatted or bool(_PHONE_WORDS.search(_before(m)))
 
 
-_Rule = tuple[str, re.Pattern, Callable[[re.Match], bool] | None, str | None]
+# (kind, pattern, accept, group to replace, fewest digits a match holds)
+_Rule = tuple[str, re.Pattern, Callable[[re.Match], bool] | None, str | None, int]
 
 _RULES: list[_Rule] = [
-    ("EMAIL", _EMAIL_RE, None, None),
-    ("CNPJ", _CNPJ_RE, _cnpj, None),
-    ("CPF", _CPF_RE, _cpf, None),
-    ("CARTAO", _CARD_RE, _card, None),
-    ("RG", _RG_RE, lambda m: sum(c.isdigit() for c in m.group("value")) >= 5, "value"),
-    ("CEP", _CEP_RE, None, "value"),
-    ("TELEFONE", _PHONE_RE, _phone, None),
+    ("EMAIL", _EMAIL_RE, None, None, 0),      # needs an '@' instead
+    ("CNPJ", _CNPJ_RE, _cnpj, None, 2),       # the alphanumeric form ends in 2 digits
+    ("CPF", _CPF_RE, _cpf, None, 11),
+    ("CARTAO", _CARD_RE, _card, None, 13),
+    ("RG", _RG_RE, lambda m: sum(c.isdigit() for c in m.group("value")) >= 5, "value", 5),
+    ("CEP", _CEP_RE, None, "value", 8),
+    ("TELEFONE", _PHONE_RE, _phone, None, 8),
     # Second phone pass: a number without DDD right after an already-redacted one
     # ("Tel: (11) 3456-7890 / 98765-4321") sees its phone word once the first is a placeholder.
-    ("TELEFONE", _PHONE_RE, _phone, None),
+    ("TELEFONE", _PHONE_RE, _phone, None, 8),
 ]
+
+
+# Every rule needs an '@' (e-mails) or some digits (``\d``, as the rules read it: any Unicode
+# digit) to match. A rule is not run on a text with fewer digits than any of its matches holds
+# (replacements only remove digits), so most chat turns ("bom dia, tem inversor de 5 kW?")
+# are read by one or two rules instead of eight, with the same result.
+_DIGIT = re.compile(r"\d")
 
 
 def redact(text: str) -> RedactionResult:
@@ -302,7 +310,10 @@ def _redact_once(text: str) -> RedactionResult:
     if not isinstance(text, str):
         raise TypeError(f"redact() expects str, got {type(text).__name__}")
     counts: Counter[str] = Counter()
-    for kind, pattern, accept, group in _RULES:
+    digits, at = len(_DIGIT.findall(text)), "@" in text
+    for kind, pattern, accept, group, fewest in _RULES:
+        if digits < fewest or (kind == "EMAIL" and not at):
+            continue  # it cannot match (see _DIGIT)
         placeholder = PLACEHOLDERS[kind]
 
         def _sub(m: re.Match, kind=kind, accept=accept, group=group, placeholder=placeholder) -> str:

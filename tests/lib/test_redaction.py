@@ -316,3 +316,29 @@ def test_catalog_names_and_skus_untouched(corpus):
     for product in catalog:
         for key in ("sku", "name", "description"):
             assert redact(product[key]).text == product[key]
+
+
+def test_skipping_rules_a_text_has_too_few_digits_for_changes_nothing(corpus, monkeypatch):
+    """A rule is not run on a text with fewer digits than its matches hold (or an e-mail rule
+    on a text without '@'): the result equals running every rule, over the demo corpus and
+    identifiers written with digits of other scripts."""
+    from helio_pipeline.lib import redaction
+
+    texts = [m["content"] for conv in corpus[1] for m in conv["messages"]]
+    texts += ["bom dia, tem inversor híbrido?", "CPF ５２９.９８２.２４７-２５", "tel ٩٨٧٦٥-٤٣٢١", "joana＠example.com",
+              "e-mail: joana@example.com", "", "RG do titular: MG-12.345.678", f"CNPJ {CNPJ_A} e {VISA}",
+              "CNPJ AB.CDE.FGH/IJKL-80", "CEP 01310-100, tel (11) 3456-7890 / 98765-4321",
+              # each with exactly the fewest digits its rule's matches hold
+              "CEP 01310-100", "fone 3456-7890", "RG 12.345", "cartão 4222222222222", f"CPF {CPF_A}"]
+    fast = [redact(text) for text in texts]
+    assert any(result.counts for result in fast) and any(not result.counts for result in fast)
+
+    class ManyDigits:
+        """Stands in for ``_DIGIT``: every text seems to hold 99 digits, so every digit rule runs
+        (the e-mail rule's '@' test stays: its pattern holds a literal '@')."""
+
+        def findall(self, text):
+            return ["0"] * 99
+
+    monkeypatch.setattr(redaction, "_DIGIT", ManyDigits())
+    assert [redact(text) for text in texts] == fast
