@@ -226,16 +226,19 @@ def unchanged_since(store, alias: str, collection: str, fingerprint: InputFinger
     # shard's points (and clear only their own records): a shard compares its own points
     if shard is None and metadata.get("write_started_at") != recorded.get("write_started_at"):
         return None, f"{live} was written after the recorded sync"
-    points = _points(store, live, shard)
-    if points != recorded.get("points"):
-        where = f"{live} ({shard.key})" if shard else live
-        return None, f"{where} holds {points} points, {recorded.get('points')} were recorded"
     # the one thing the inputs cannot vouch for: the stored bytes (a damaged disk, a bad copy).
     # Every vector is read (the shard's), as the check does: a collection that no longer
-    # verifies is re-run, so its checks fail and name the way out
-    from helio_pipeline.lib.verify import vector_problem  # verify reads lib/sync, which clears records here
+    # verifies is re-run, so its checks fail and name the way out. The same pass counts a
+    # shard's points
+    from helio_pipeline.lib.verify import scan_vectors  # verify reads lib/sync, which clears records here
 
-    damaged = vector_problem(store, live, shard)
+    points = store.count(live) if shard is None else None
+    if points is not None and points != recorded.get("points"):
+        return None, f"{live} holds {points} points, {recorded.get('points')} were recorded"
+    scanned, damaged = scan_vectors(store, live, shard)
+    points = scanned if points is None else points
+    if points != recorded.get("points"):
+        return None, f"{live} ({shard.key}) holds {points} points, {recorded.get('points')} were recorded"
     if damaged:
         return None, damaged
     return Unchanged(live, str(recorded.get("run_id", "")), str(recorded.get("recorded_at", "")),

@@ -69,6 +69,11 @@ def vector_problem(store: VectorStore, collection: str, shard=None) -> str | Non
     ``ZERO_VECTORS_TOLERATED``). Bytes overwritten on disk give the first ones, and search
     scores around 1e37; a file of zeros the last. Reads every stored vector (of ``shard``'s
     points, when one is checked), a page at a time."""
+    return scan_vectors(store, collection, shard)[1]
+
+
+def scan_vectors(store: VectorStore, collection: str, shard=None) -> tuple[int, str | None]:
+    """(the points read, :func:`vector_problem`'s verdict): one pass gives both."""
     cosine = store.distance(collection) == "Cosine"
     checked, damaged, zeros, examples, zero_examples = 0, 0, 0, [], []
     for ids, matrix in store.dense_vectors(collection, flt=shard.point_filter() if shard else None):
@@ -94,10 +99,10 @@ def vector_problem(store: VectorStore, collection: str, shard=None) -> str | Non
         damaged += zeros
         kinds.append(f"{zeros} all zero, more than empty texts explain, e.g. points {zero_examples}")
     if not damaged:
-        return None
+        return checked, None
     domain = store.metadata(collection).get("domain")
-    return (f"{collection} holds {damaged} damaged dense vectors of {checked} ({'; '.join(kinds)}): rebuild it "
-            f"from the embedding cache with `{rebuild_hint(domain)}`")
+    return checked, (f"{collection} holds {damaged} damaged dense vectors of {checked} ({'; '.join(kinds)}): "
+                     f"rebuild it from the embedding cache with `{rebuild_hint(domain)}`")
 
 
 def verify_collection(store: VectorStore, collection: str, expected_chunks: int, known_source_ids: set[str],
