@@ -102,6 +102,26 @@ def test_a_fixed_quarantined_line_is_indexed(indexed):
     assert not skipped(kb, result, "products") and "Consertado" in texts(kb, "products")["CSV-1"]
 
 
+def test_a_sync_that_kept_an_unread_source_is_never_recorded_as_verified(indexed):
+    """A file that could not be read keeps its old points (protected). Whether the failure was
+    passing (a timeout) or not, its inputs are not recorded: every later refresh reads it again
+    until it is read, so its new content never waits for another change."""
+    kb = indexed
+    kb.objects.put_bytes(DROP, (CSV_HEADER + "CSV-7,Painel Antigo,Acme,module,primeira versão\n").encode())
+    assert not skipped(kb, kb.refresh(["products"]), "products")
+    assert "primeira" in texts(kb, "products")["CSV-7"]
+    kb.objects.put_bytes(DROP, "codigo;nome\nCSV-7;Painel Novo\n".encode())  # unreadable header
+    for _ in range(2):
+        result = kb.refresh(["products"])
+        meta = kb.index_metadata(result, "products")
+        assert not skipped(kb, result, "products") and meta["protected_sources"] == 1
+        assert "primeira" in texts(kb, "products")["CSV-7"]  # kept while unreadable
+    kb.objects.put_bytes(DROP, (CSV_HEADER + "CSV-7,Painel Novo,Acme,module,segunda versão\n").encode())
+    assert not skipped(kb, kb.refresh(["products"]), "products")
+    assert "segunda" in texts(kb, "products")["CSV-7"]
+    assert skipped(kb, kb.refresh(["products"]), "products")  # read whole again: recorded, then skipped
+
+
 def test_an_embedder_change_rebuilds(indexed):
     kb = indexed
     kb.resources["embedder"] = EmbedderResource(kind="static", dimensions=32)
