@@ -209,13 +209,13 @@ def build_domain_assets(domain: Domain, shards: int = 1) -> list[dg.AssetsDefini
                                    options, shard, set(handed.protected_ids), log=context.log.info,
                                    builds=ShardBuilds(database.engine()), run_id=context.run_id, golden=golden)
             synced = outcome.report
-            if handed.inputs and options.source_ids is None and not handed.protected_ids \
+            if handed.inputs and options.source_ids is None and not handed.unread \
                     and (shard is not None or synced.collection == store.resolve(synced.alias)):
                 # a sync of every source (of the shard's): its checks record these inputs as
                 # verified when they all pass. A shard of a build records too: the alias moves
                 # after the last shard, and a record counts only once it points there. Not when
-                # a source could not be read (protected: its old points kept): the failure may
-                # be passing (a timeout), and its new content must not wait for another change
+                # a source's bytes could not be fetched (its old points kept): the failure may be
+                # passing (a timeout), and its new content must not wait for another change
                 fingerprint.note_pending(store, synced.collection, handed.inputs, context.run_id, outcome.chunks,
                                          {"skipped": len(handed.skipped), "quarantined": len(handed.quarantined)},
                                          shard)

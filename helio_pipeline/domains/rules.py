@@ -82,7 +82,14 @@ def extract_rules(sources: SourceAccess) -> Extraction:
             ex.skipped.append(Problem(obj.key, "whole file", "unsupported file type (use .md, .txt or .pdf)"))
             continue
         try:
-            doc = parse_document(obj.key, sources.objects.get_bytes(obj.key))
+            data = sources.objects.get_bytes(obj.key)
+        except Exception as exc:  # noqa: BLE001 - a read error (perhaps passing): reported by key, others proceed
+            ex.quarantined.append(Problem(obj.key, "whole file", f"could not be read: {type(exc).__name__}: {exc}"[:300]))
+            ex.protected_ids.add(obj.key)
+            ex.unread.add(obj.key)
+            continue
+        try:
+            doc = parse_document(obj.key, data)
         except Exception as exc:  # noqa: BLE001 - any parser failure is reported by key, others proceed
             ex.quarantined.append(Problem(obj.key, "whole file", f"unreadable: {type(exc).__name__}: {exc}"[:300]))
             ex.protected_ids.add(obj.key)  # keep what was indexed from its last good version

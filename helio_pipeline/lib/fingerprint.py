@@ -20,7 +20,8 @@ Parts (each a short digest, recorded by name so a difference can be named):
 
 The recorded fingerprint lives in the live collection's metadata. It is written in two steps:
 the index asset notes it as pending after a sync of every source (not a sensor's scoped sync,
-nor one that kept the points of a source it could not read: that failure may be passing),
+nor one that kept the points of a source whose bytes it could not fetch: a read error may be
+passing; ``Extraction.unread``),
 and the index's checks confirm it only when every check passed; any later write to the
 collection (lib/sync.py) clears it.
 

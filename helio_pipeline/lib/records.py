@@ -52,6 +52,10 @@ class Extraction:
     # source ids we know exist but could not read this time: their points must not be deleted
     protected_ids: set[str] = field(default_factory=set)
     redactions: dict[str, int] = field(default_factory=dict)   # personal data removed, per type
+    # protected sources whose bytes could not be fetched this time (a read error, perhaps
+    # passing, unlike a parse error on bytes that were read): the run's inputs are then not
+    # recorded as verified (lib/fingerprint.py), so the next refresh reads them again
+    unread: set[str] = field(default_factory=set)
     # the input fingerprint read before extracting (lib/fingerprint.py: {"digest", "parts"}):
     # recorded on the collection after a verified sync of every source; None when not read
     inputs: dict | None = None
@@ -270,11 +274,12 @@ class ChunkSet:
     quarantined: list[Problem] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
     inputs: dict | None = None      # the extraction's input fingerprint, handed on
+    unread: frozenset[str] = frozenset()  # Extraction.unread, handed on
 
     @classmethod
     def of(cls, chunks: list[Chunk], ex: Extraction) -> "ChunkSet":
         return cls(chunks, frozenset(ex.protected_ids), dict(ex.rows_per_source), list(ex.skipped),
-                   list(ex.quarantined), dict(ex.redactions), ex.inputs)
+                   list(ex.quarantined), dict(ex.redactions), ex.inputs, frozenset(ex.unread))
 
     @property
     def source_ids(self) -> set[str]:
@@ -289,14 +294,14 @@ class ChunkSet:
         return {"protected_ids": sorted(self.protected_ids), "rows_per_source": self.rows_per_source,
                 "skipped": [p.as_dict() for p in self.skipped],
                 "quarantined": [p.as_dict() for p in self.quarantined], "redactions": self.redactions,
-                "inputs": self.inputs}
+                "inputs": self.inputs, "unread": sorted(self.unread)}
 
     @classmethod
     def from_summary(cls, chunks: list[Chunk], summary: dict) -> "ChunkSet":
         return cls(chunks, frozenset(summary.get("protected_ids", ())), dict(summary.get("rows_per_source", {})),
                    [Problem(**p) for p in summary.get("skipped", [])],
                    [Problem(**p) for p in summary.get("quarantined", [])], dict(summary.get("redactions", {})),
-                   summary.get("inputs"))
+                   summary.get("inputs"), frozenset(summary.get("unread", ())))
 
 
 def extraction_summary(ex: Extraction) -> dict:
@@ -307,4 +312,4 @@ def extraction_summary(ex: Extraction) -> dict:
 def extraction_from_summary(frame: pd.DataFrame, summary: dict) -> Extraction:
     held = ChunkSet.from_summary([], summary)
     return Extraction(frame, held.rows_per_source, held.skipped, held.quarantined, set(held.protected_ids),
-                      held.redactions, held.inputs)
+                      held.redactions, set(held.unread), held.inputs)

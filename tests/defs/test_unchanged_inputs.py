@@ -102,24 +102,46 @@ def test_a_fixed_quarantined_line_is_indexed(indexed):
     assert not skipped(kb, result, "products") and "Consertado" in texts(kb, "products")["CSV-1"]
 
 
-def test_a_sync_that_kept_an_unread_source_is_never_recorded_as_verified(indexed):
-    """A file that could not be read keeps its old points (protected). Whether the failure was
-    passing (a timeout) or not, its inputs are not recorded: every later refresh reads it again
-    until it is read, so its new content never waits for another change."""
+def test_a_file_that_cannot_be_parsed_keeps_its_points_and_its_inputs_are_recorded(indexed):
+    """A file whose bytes were read but cannot be parsed fails the same way on the same bytes
+    (its ETag is in the fingerprint): its old points are kept, the inputs are recorded, and a
+    fixed file is read at once."""
     kb = indexed
     kb.objects.put_bytes(DROP, (CSV_HEADER + "CSV-7,Painel Antigo,Acme,module,primeira versão\n").encode())
-    assert not skipped(kb, kb.refresh(["products"]), "products")
-    assert "primeira" in texts(kb, "products")["CSV-7"]
+    kb.refresh(["products"])
     kb.objects.put_bytes(DROP, "codigo;nome\nCSV-7;Painel Novo\n".encode())  # unreadable header
-    for _ in range(2):
-        result = kb.refresh(["products"])
-        meta = kb.index_metadata(result, "products")
-        assert not skipped(kb, result, "products") and meta["protected_sources"] == 1
-        assert "primeira" in texts(kb, "products")["CSV-7"]  # kept while unreadable
+    meta = kb.index_metadata(kb.refresh(["products"]), "products")
+    assert meta["protected_sources"] == 1 and "primeira" in texts(kb, "products")["CSV-7"]  # kept
+    assert skipped(kb, kb.refresh(["products"]), "products")
     kb.objects.put_bytes(DROP, (CSV_HEADER + "CSV-7,Painel Novo,Acme,module,segunda versão\n").encode())
     assert not skipped(kb, kb.refresh(["products"]), "products")
     assert "segunda" in texts(kb, "products")["CSV-7"]
-    assert skipped(kb, kb.refresh(["products"]), "products")  # read whole again: recorded, then skipped
+
+
+def test_a_sync_that_could_not_fetch_a_source_is_never_recorded_as_verified(indexed, monkeypatch):
+    """A read error may be passing (a timeout): the file's old points are kept, and its inputs
+    are not recorded, so the next refresh reads it again instead of skipping past its change."""
+    from helio_pipeline.lib import objectstore
+
+    kb = indexed
+    flaky = "rules/warranty/garantia.md"
+    real = objectstore.S3ObjectStore.get_bytes
+
+    def timing_out(self, key):
+        if key == flaky:
+            raise TimeoutError("read timed out")
+        return real(self, key)
+
+    kb.objects.put_bytes(flaky, "# Garantia\n\nVinte anos contra defeitos.".encode())
+    with monkeypatch.context() as patch:
+        patch.setattr(objectstore.S3ObjectStore, "get_bytes", timing_out)
+        for _ in range(2):
+            result = kb.refresh(["rules"])
+            assert not skipped(kb, result, "rules") and kb.index_metadata(result, "rules")["protected_sources"] == 1
+            assert "Doze" in texts(kb, "rules")[flaky]  # the last good version stays searchable
+    assert not skipped(kb, kb.refresh(["rules"]), "rules")  # read at last
+    assert "Vinte" in texts(kb, "rules")[flaky]
+    assert skipped(kb, kb.refresh(["rules"]), "rules")
 
 
 def test_an_embedder_change_rebuilds(indexed):
