@@ -230,17 +230,14 @@ def unchanged_since(store, alias: str, collection: str, fingerprint: InputFinger
         return None, f"{live} was written after the recorded sync"
     # the one thing the inputs cannot vouch for: the stored bytes (a damaged disk, a bad copy).
     # Every vector is read (the shard's), as the check does: a collection that no longer
-    # verifies is re-run, so its checks fail and name the way out. The same pass counts a
-    # shard's points
+    # verifies is re-run, so its checks fail and name the way out. The same pass counts the
+    # points (the shard's)
     from helio_pipeline.lib.verify import scan_vectors  # verify reads lib/sync, which clears records here
 
-    points = store.count(live) if shard is None else None
-    if points is not None and points != recorded.get("points"):
-        return None, f"{live} holds {points} points, {recorded.get('points')} were recorded"
-    scanned, damaged = scan_vectors(store, live, shard)
-    points = scanned if points is None else points
+    points, damaged = scan_vectors(store, live, shard)
     if points != recorded.get("points"):
-        return None, f"{live} ({shard.key}) holds {points} points, {recorded.get('points')} were recorded"
+        where = f"{live} ({shard.key})" if shard else live
+        return None, f"{where} holds {points} points, {recorded.get('points')} were recorded"
     if damaged:
         return None, damaged
     return Unchanged(live, str(recorded.get("run_id", "")), str(recorded.get("recorded_at", "")),

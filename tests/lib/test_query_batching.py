@@ -94,12 +94,13 @@ def test_a_failed_model_call_fails_every_caller_of_that_batch_and_only_them():
 
 def test_close_answers_queued_callers_then_refuses_new_ones_and_stops_the_worker():
     model = HeldModel()
-    batcher = BatchingEmbedder(model, max_batch=32, max_wait_ms=5_000)
+    batcher = BatchingEmbedder(model, max_batch=32)
     with ThreadPoolExecutor(8) as pool:
         first, queued = _behind_a_held_call(pool, batcher, model, QUERIES[0], QUERIES[1:4])
+        batcher.max_wait = 3600.0  # the next batch would wait an hour for more callers
         closing = pool.submit(batcher.close)
         model.release.set()
-        closing.result(10)  # a long batch wait does not hold up shutdown
+        closing.result(30)  # a deadlock guard: close() cuts the hour-long batch wait short
         assert first.result(10).shape == (64,)
         assert all(f.result(10).shape == (64,) for f in queued)
     assert not any(worker.is_alive() for worker in batcher._workers)
@@ -107,7 +108,7 @@ def test_close_answers_queued_callers_then_refuses_new_ones_and_stops_the_worker
         batcher.embed_query("depois do fim")
 
 
-def test_close_without_any_query_returns_at_once_and_spec_builds_a_batcher_only_when_asked():
+def test_close_without_any_query_starts_no_thread_and_spec_builds_a_batcher_only_when_asked():
     # close() with nothing queued returns (no worker to wait for) and never started a thread
     before = set(threading.enumerate())
     closer = threading.Thread(target=BatchingEmbedder(StaticEmbedder()).close)
