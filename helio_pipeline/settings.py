@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     embedding_dimensions: Optional[int] = None
     max_usd_per_run: Optional[float] = None
     store_wait_seconds: float = 600.0
+    # a nightly schedule's tick: how long it may spend finding the domains and shards whose
+    # inputs changed (the rest get no run); 0: request every run (defs/schedules.py)
+    schedule_check_seconds: float = Field(default=40.0, ge=0)
     redact_pii: bool = True
     # helio serve: concurrent query embeddings gathered into one model call of up to this many
     # (1: one call per query), waiting up to the wait for a batch to fill
@@ -294,6 +297,14 @@ def redact_personal_data() -> bool:
     config or Launchpad field can override it, and every run made with it off says so in its
     metadata."""
     return load().redact_pii
+
+
+def schedule_check_seconds() -> float:
+    """``HELIO_SCHEDULE_CHECK_SECONDS`` (default 40): how long a nightly schedule's tick may spend
+    checking which domains and shards changed since their last verified sync; those it cannot
+    check in time get a run, which checks itself. 0 turns the check off (every run is requested).
+    Keep it under the daemon's schedule timeout (``DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS``, 60)."""
+    return load().schedule_check_seconds
 
 
 def store_wait_seconds() -> float:

@@ -84,16 +84,28 @@ def read_inputs(context, domain: Domain, database: SourceDatabase, objects: Obje
     if (options.source_ids is not None or options.full
             or (selection and dg.AssetKey(f"{domain.name}_index") not in selection)):  # empty: the whole job
         return None, None
-    store, shard = qdrant.store(log=context.log.info), run_shard(context)
+    shard = run_shard(context)
+    inputs, unchanged, why = check_inputs(domain, shard, database, objects, embedder,
+                                          qdrant.store(log=context.log.info), qdrant.collection_prefix, redacting)
+    if unchanged is None:
+        context.log.info(f"{domain.name}{' ' + shard.key if shard else ''}: full pass ({why})")
+    return inputs, unchanged
+
+
+def check_inputs(domain: Domain, shard: Shard | None, database: SourceDatabase, objects: ObjectStoreResource,
+                 embedder: EmbedderResource, store, prefix: str, redacting: bool | None = None):
+    """(today's input fingerprint of ``domain`` or its ``shard``, what was recorded at its last
+    verified sync on the same inputs or None, why not): the one check behind a run's skip and a
+    schedule's (defs/schedules.py). ``redacting``: the operator setting, read when not given."""
+    if redacting is None:
+        redacting = domain.redacts_personal_data and settings.redact_personal_data()
     config = index_config(domain, embedder.embedder())
     inputs = fingerprint.input_fingerprint(domain, database.engine(), objects.store(), config.fingerprint,
                                            redact_pii=redacting, golden_min_queries=settings.load().golden_min_queries,
                                            shard=shard)
-    alias = domain.collection(qdrant.collection_prefix)
+    alias = domain.collection(prefix)
     unchanged, why = fingerprint.unchanged_since(store, alias, f"{alias}__{config.fingerprint}", inputs, shard)
-    if unchanged is None:
-        context.log.info(f"{domain.name}{' ' + shard.key if shard else ''}: full pass ({why})")
-    return inputs, unchanged
+    return inputs, unchanged, why
 
 
 def report_unchanged(context, domain: Domain, unchanged: "fingerprint.Unchanged", inputs) -> None:

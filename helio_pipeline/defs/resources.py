@@ -3,6 +3,7 @@ Qdrant, the embedder and the KnowledgeBase. Secrets arrive only as ``dg.EnvVar``
 are built by the same functions as the CLI's and the API's (helio_pipeline/runtime.py)."""
 
 
+import contextlib
 from typing import Optional
 
 import dagster as dg
@@ -14,7 +15,7 @@ from helio_pipeline.lib.embedding import Embedder, EmbedderSpec
 from helio_pipeline.lib.embedding_cache import CachedEmbedder, EmbeddingCache
 from helio_pipeline.lib.objectstore import ObjectStore, open_object_store
 from helio_pipeline.lib.records import SourceAccess
-from helio_pipeline.vectorstore import CollectionLayout, open_store
+from helio_pipeline.vectorstore import CollectionLayout, open_store, reading
 
 
 class SourceDatabase(dg.ConfigurableResource):
@@ -80,6 +81,14 @@ class QdrantResource(dg.ConfigurableResource):
                 wait_seconds=self.lock_wait_seconds, log=log,
             )
         return self._store
+
+    def reading(self):
+        """The store for one short read outside a run (a schedule's tick): see
+        ``vectorstore.reading``; the store this resource holds for writing, if open, is used."""
+        if self._store is not None:
+            return contextlib.nullcontext(self._store)
+        return reading(url=self.url, api_key=self.api_key, path=self.path or settings.qdrant_path(),
+                       embedded=self.embedded)
 
     @property
     def is_embedded(self) -> bool:

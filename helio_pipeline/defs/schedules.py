@@ -5,12 +5,26 @@
 - A sharded domain's assets are partitioned, and Dagster runs one partition per run: its
   refresh is one run per shard (``domain_run_requests``), which the run queue spreads over
   as many workers as the deployment allows.
+- Quiet nights launch nothing. Each schedule's tick first asks, for every domain and shard
+  it covers, the same question a run asks before extracting (``assets.check_inputs``: are
+  the inputs the ones of the last verified sync, and do the stored points and vectors still
+  verify?). Only what changed gets a run; the tick's log and skip reason name the rest and
+  since which run they are unchanged. The tick spends at most ``HELIO_SCHEDULE_CHECK_SECONDS``
+  on it: a domain or shard it could not check in time, or could not check at all (a source
+  unreachable, qdrant-client's local mode), gets its run, and the run checks itself. When in
+  doubt, a run.
 """
+
+import time
 
 import dagster as dg
 
+from helio_pipeline import settings
+from helio_pipeline.defs.assets import check_inputs
+from helio_pipeline.defs.resources import EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase
 from helio_pipeline.domains import DOMAINS
-from helio_pipeline.lib.sharding import shard_keys
+from helio_pipeline.lib.redaction import redact_escaped
+from helio_pipeline.lib.sharding import Shard, shard_keys
 
 NIGHTLY = "0 2 * * *"
 TIMEZONE = "America/Sao_Paulo"
@@ -75,32 +89,95 @@ def build_jobs(shards: dict[str, int]) -> list:
 
 
 def build_schedules(shards: dict[str, int]) -> list:
+    unsharded = [name for name in DOMAINS if shards.get(name, 1) == 1]
     schedules = []
-    if any(shards.get(name, 1) == 1 for name in DOMAINS):
-        schedules.append(dg.ScheduleDefinition(
-            name="nightly_kb_refresh", job_name="kb_refresh", cron_schedule=NIGHTLY,
-            execution_timezone=TIMEZONE, default_status=dg.DefaultScheduleStatus.STOPPED,
-        ))
+    if unsharded:
+        schedules.append(quiet_schedule(
+            "nightly_kb_refresh", "kb_refresh", {name: 1 for name in unsharded}, NIGHTLY,
+            "Re-sync every unsharded KB; only the domains whose inputs changed are run."))
     for name in DOMAINS:
         if shards.get(name, 1) > 1:
-            schedules.append(_shard_schedule(f"nightly_{name}_shards", name, shards[name], NIGHTLY))
-    if shards.get("prices", 1) > 1:
-        schedules.append(_shard_schedule("morning_prices_refresh", "prices", shards["prices"], "0 6 * * *"))
-    else:
-        schedules.append(dg.ScheduleDefinition(
-            name="morning_prices_refresh", job_name=domain_job_name("prices"), cron_schedule="0 6 * * *",
-            execution_timezone=TIMEZONE, default_status=dg.DefaultScheduleStatus.STOPPED,
-            description="Re-sync the prices KB (tariff updates arrive early in the morning).",
-        ))
+            schedules.append(quiet_schedule(
+                f"nightly_{name}_shards", domain_job_name(name), {name: shards[name]}, NIGHTLY,
+                f"Re-sync the {name} KB: one run per shard whose inputs changed ({shards[name]} shards), "
+                "in parallel where workers allow."))
+    schedules.append(quiet_schedule(
+        "morning_prices_refresh", domain_job_name("prices"), {"prices": shards.get("prices", 1)}, "0 6 * * *",
+        "Re-sync the prices KB (tariff updates arrive early in the morning)."))
     return schedules
 
 
-def _shard_schedule(name: str, domain: str, count: int, cron: str) -> dg.ScheduleDefinition:
-    @dg.schedule(name=name, job_name=domain_job_name(domain), cron_schedule=cron, execution_timezone=TIMEZONE,
-                 default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description=f"Re-sync the {domain} KB: one run per shard ({count}), in parallel where workers allow.")
-    def shard_schedule(context: dg.ScheduleEvaluationContext):
-        stamp = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else None
-        return domain_run_requests(domain, count, f"{name}:{stamp}" if stamp else None)
+def quiet_schedule(name: str, job_name: str, domains: dict[str, int], cron: str, description: str):
+    """A schedule of ``job_name`` over ``domains`` ({domain: shard count}) that requests runs
+    for the domains and shards whose inputs changed only (see the module)."""
 
-    return shard_schedule
+    @dg.schedule(name=name, job_name=job_name, cron_schedule=cron, execution_timezone=TIMEZONE,
+                 default_status=dg.DefaultScheduleStatus.STOPPED, description=description)
+    def schedule(context: dg.ScheduleEvaluationContext, database: SourceDatabase, objects: ObjectStoreResource,
+                 embedder: EmbedderResource, qdrant: QdrantResource):
+        stamp = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else None
+        run_key = f"{name}:{stamp}" if stamp else None
+        changed, unchanged = changed_targets(domains, database, objects, embedder, qdrant,
+                                             settings.schedule_check_seconds(), context.log.info)
+        for line in unchanged:
+            context.log.info(f"no run: {line}")
+        if not changed:
+            return dg.SkipReason("inputs unchanged since the last verified sync, nothing to run: "
+                                 + "; ".join(unchanged))
+        if job_name != "kb_refresh":
+            (domain, count), = domains.items()
+            return domain_run_requests(domain, count, run_key, changed[domain] if count > 1 else None)
+        return dg.RunRequest(run_key=run_key, job_name=job_name, tags={"helio/trigger": "schedule"},
+                             asset_selection=[key for domain in sorted(changed) for key in domain_assets(domain)])
+
+    return schedule
+
+
+def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: ObjectStoreResource,
+                    embedder: EmbedderResource, qdrant: QdrantResource, budget_seconds: float,
+                    log=lambda message: None, clock=time.monotonic) -> tuple[dict, list[str]]:
+    """({domain: {shard key or None: None}} of the domains and shards that need a run, [one line
+    per domain or shard that does not, saying since which run]). Whatever cannot be checked in
+    ``budget_seconds``, or at all, needs a run."""
+    targets = [(domain, None if count == 1 else Shard.parse(key))
+               for domain, count in domains.items() for key in (shard_keys(count) if count > 1 else [None])]
+    changed: dict[str, dict] = {}
+    unchanged: list[str] = []
+
+    def needs_run(domain: str, shard: Shard | None, why: str) -> None:
+        changed.setdefault(domain, {})[shard.key if shard else None] = None
+        log(f"{domain}{' ' + shard.key if shard else ''}: run ({why})")
+
+    deadline = clock() + budget_seconds
+    if budget_seconds <= 0:
+        for domain, shard in targets:
+            needs_run(domain, shard, "HELIO_SCHEDULE_CHECK_SECONDS=0: not checked")
+        return changed, unchanged
+    try:
+        reading = qdrant.reading()
+        store = reading.__enter__()
+    except Exception as exc:  # noqa: BLE001 - the store cannot be read here: every target runs
+        for domain, shard in targets:
+            needs_run(domain, shard, f"store not readable here: {type(exc).__name__}: {redact_escaped(exc)}")
+        return changed, unchanged
+    try:
+        for domain, shard in targets:
+            if clock() > deadline:
+                needs_run(domain, shard, f"not checked within HELIO_SCHEDULE_CHECK_SECONDS={budget_seconds:g}: "
+                                         "the run checks")
+                continue
+            try:
+                _, same, why = check_inputs(DOMAINS[domain], shard, database, objects, embedder, store,
+                                            qdrant.collection_prefix)
+            except Exception as exc:  # noqa: BLE001 - a run then checks, and fails clearly if it must
+                same, why = None, f"could not check: {type(exc).__name__}: {redact_escaped(exc)}"
+            if same is None:
+                needs_run(domain, shard, why)
+            else:
+                unchanged.append(f"{domain}{' ' + shard.key if shard else ''} {same.describe()}")
+    finally:
+        try:
+            reading.__exit__(None, None, None)
+        except Exception as exc:  # noqa: BLE001 - the verdicts stand; the tick must still request its runs
+            log(f"closing the store after the check failed: {type(exc).__name__}: {exc}")
+    return changed, unchanged

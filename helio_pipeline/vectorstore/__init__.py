@@ -10,12 +10,16 @@ An embedded store admits one writing process at a time. ``wait_seconds`` lets a 
 queue behind another run's process (two shard runs of one domain, a backfill) instead of
 failing. ``read_only=True`` opens the edge store as a reader (``helio serve``, ``helio search``):
 any number of them search consistent snapshots beside the writer and follow its promotions.
+``reading()`` is for one short read from a long-lived process that is not a run (a schedule's
+tick in the code server): the reader is closed again afterwards, so that process holds no
+copy of the store between ticks.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +32,7 @@ from helio_pipeline.vectorstore.types import (CollectionLayout, CollectionSpec, 
 
 EMBEDDED_BACKENDS = ("edge", "qdrant-local")
 
-__all__ = ["open_store", "close_embedded_stores", "CollectionLayout", "EMBEDDED_BACKENDS", "VectorStore",
+__all__ = ["open_store", "reading", "close_embedded_stores", "CollectionLayout", "EMBEDDED_BACKENDS", "VectorStore",
            "CollectionSpec", "Filter", "HasId", "Hit", "IsEmpty", "Match", "MatchAny", "Point", "Range"]
 
 
@@ -64,6 +68,35 @@ def open_store(url: str | None = None, api_key: str | None = None, path: str | P
                 log(f"{busy} Waiting up to {wait_seconds:.0f} s for it.")
                 announced = True
             time.sleep(0.5)
+
+
+@contextmanager
+def reading(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
+            embedded: str = "edge", scratch_dir: str | Path | None = None):
+    """The store, for a short read: a Qdrant server's client, or the embedded edge store opened
+    as a reader beside any writer and closed on exit unless this process already held it (its
+    writer, a server's reader: then that instance is used and left open). qdrant-client's
+    local mode locks its directory even to read, which would stop every run: ``StoreBusy``."""
+    if url:
+        from helio_pipeline.vectorstore.qdrant import QdrantStore
+
+        store = QdrantStore.open(url=url, api_key=api_key)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    if embedded != "edge":
+        raise StoreBusy(f"the {embedded} store locks its directory to read: only a run may open it")
+    from helio_pipeline.vectorstore.edge import held
+
+    opened_here = not held(path)
+    store = open_store(path=path, embedded=embedded, scratch_dir=scratch_dir, read_only=True)
+    try:
+        yield store
+    finally:
+        if opened_here:
+            store.close()
 
 
 def _open_embedded(path: str | Path, embedded: str, scratch_dir: str | Path | None,

@@ -5,30 +5,15 @@ PostgreSQL, S3 (moto) and the embedded store, through the Dagster assets."""
 import dataclasses
 from datetime import date, timedelta
 
-import pytest
 
 from helio_pipeline.defs.resources import EmbedderResource
 from helio_pipeline.domains import DOMAINS
 from helio_pipeline.vectorstore import close_embedded_stores
 from tests.hardening.test_faults_store import damage_vectors
-from tests.helpers import add_message, add_price, add_product, add_rule, execute
+from tests.helpers import add_message, execute
 
 DROP = "catalog/products/distribuidor.csv"
 CSV_HEADER = "sku,name,manufacturer,category,description\n"
-
-
-@pytest.fixture
-def indexed(kb):
-    """Products, prices and rules indexed once (their checks pass, so their inputs are recorded)."""
-    for i in range(8):
-        pid = add_product(kb.engine, f"SKU-{i}", f"Fabricante{i} Modelo M{i}-400", description=f"Módulo {i}.")
-        add_price(kb.engine, pid, "Solar Atacado SP", "B1", 500 + i)
-    add_rule(kb.engine, "frete", "Política de frete", "Frete CIF acima de R$ 10 mil.", "logistics")
-    kb.objects.put_bytes("rules/logistics/retirada.md", "# Retirada no CD\n\nRetire em Jundiaí.".encode())
-    kb.objects.put_bytes("rules/warranty/garantia.md", "# Garantia\n\nDoze anos contra defeitos.".encode())
-    result = kb.refresh(["products", "prices", "rules"])
-    assert all(c.passed for c in result.get_asset_check_evaluations())
-    return kb
 
 
 def skipped(kb, result, domain: str) -> bool:

@@ -4,6 +4,6 @@ snapshots of the catalog), ``shard_config`` (engine settings of a shard), ``cata
 under the root, the locks) and ``filters`` (project filters in the engine's terms)."""
 
 from helio_pipeline.vectorstore.edge.catalog import CollectionNotFound, edge_version
-from helio_pipeline.vectorstore.edge.store import EdgeVectorStore, close_all
+from helio_pipeline.vectorstore.edge.store import EdgeVectorStore, close_all, held
 
-__all__ = ["EdgeVectorStore", "CollectionNotFound", "close_all", "edge_version"]
+__all__ = ["EdgeVectorStore", "CollectionNotFound", "close_all", "edge_version", "held"]

@@ -125,6 +125,14 @@ def close_all() -> None:
 atexit.register(close_all)
 
 
+def held(root: str | Path) -> bool:
+    """Whether this process has the store at ``root`` open (as its writer or a reader)."""
+    key = str(Path(root).resolve())
+    with _STORES_LOCK:
+        return any(not store._closed and store._pid == os.getpid()
+                   for store in (_STORES.get((key, False)), _STORES.get((key, True))) if store is not None)
+
+
 class EdgeVectorStore(CopyOnWrite, CatalogFollower):
     """Collections, aliases and points in Qdrant Edge shards under ``root``.
 
