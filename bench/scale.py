@@ -1,6 +1,6 @@
 """Memory and throughput at scale: 1,000,000 conversation messages plus the full catalog.
 
-    python bench/scale.py [--messages 1000000] [--shards 16] [--products all] [--keep DIR]
+    python bench/scale.py [--messages 1000000] [--shards 16] [--products all] [--keep DIR] [--profile DIR]
 
 In a throwaway DAGSTER_HOME (embedded PostgreSQL, file:// object store, embedded Qdrant
 Edge store) it
@@ -114,8 +114,18 @@ def run_job(job_name: str, partition: str | None, assets: str | None = None, ful
     tags = {"dagster/partition": partition} if partition else None
     selection = [dg.AssetKey(key) for key in assets.split(",")] if assets else None
     config = {"ops": {"prices_index": {"config": {"full": True}}}} if full else None
+    profile = os.environ.get("HELIO_BENCH_PROFILE_DIR")  # --profile DIR: one cProfile file per run process
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     with dg.DagsterInstance.get() as instance, dg.execute_job(dg.reconstructable(job_fn), instance, tags=tags,
                                                               asset_selection=selection, run_config=config) as result:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(Path(profile) / f"{job_name}-{partition or 'all'}-{time.time_ns()}.prof")
         assert result.success, f"{job_name} {partition or ''} failed"
         metadata = {}
         for event in result.all_events:
@@ -223,6 +233,8 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=16)
     parser.add_argument("--products", default="all")
     parser.add_argument("--keep", help="use (and keep) this DAGSTER_HOME instead of a temporary one")
+    parser.add_argument("--profile", help="write a cProfile file of every run process into this directory "
+                                          "(the timings then include the profiler's overhead)")
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)  # child processes
     parser.add_argument("--run-job", help=argparse.SUPPRESS)
     parser.add_argument("--partition", help=argparse.SUPPRESS)
@@ -238,6 +250,9 @@ def main() -> None:
     if args.tick:
         return evaluate_schedules(args.tick)
 
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        os.environ["HELIO_BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
     os.environ["HELIO_SHARDS"] = f"conversations={args.shards}" if args.shards > 1 else ""
     products = args.products if args.products == "all" else int(args.products)
     started = time.perf_counter()

@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     max_usd_per_run: Optional[float] = None
     store_wait_seconds: float = 600.0
     # a nightly schedule's tick: how long it may spend finding the domains and shards whose
-    # inputs changed (the rest get no run); 0: request every run (defs/schedules.py)
-    schedule_check_seconds: float = Field(default=40.0, ge=0)
+    # inputs changed (the rest get no run); 0: request every run (defs/schedules.py). At most
+    # 50: the daemon gives a schedule's tick 60 s, and a tick that times out requests nothing
+    schedule_check_seconds: float = Field(default=40.0, ge=0, le=50)
     redact_pii: bool = True
     # helio serve: concurrent query embeddings gathered into one model call of up to this many
     # (1: one call per query), waiting up to the wait for a batch to fill
@@ -302,8 +303,8 @@ def redact_personal_data() -> bool:
 def schedule_check_seconds() -> float:
     """``HELIO_SCHEDULE_CHECK_SECONDS`` (default 40): how long a nightly schedule's tick may spend
     checking which domains and shards changed since their last verified sync; those it cannot
-    check in time get a run, which checks itself. 0 turns the check off (every run is requested).
-    Keep it under the daemon's schedule timeout (``DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS``, 60)."""
+    check in time get a run, which checks itself. 0 turns the check off (every run is requested);
+    at most 50, under the daemon's 60 s for a schedule's tick."""
     return load().schedule_check_seconds
 
 

@@ -3,7 +3,6 @@ Qdrant, the embedder and the KnowledgeBase. Secrets arrive only as ``dg.EnvVar``
 are built by the same functions as the CLI's and the API's (helio_pipeline/runtime.py)."""
 
 
-import contextlib
 from typing import Optional
 
 import dagster as dg
@@ -84,9 +83,7 @@ class QdrantResource(dg.ConfigurableResource):
 
     def reading(self):
         """The store for one short read outside a run (a schedule's tick): see
-        ``vectorstore.reading``; the store this resource holds for writing, if open, is used."""
-        if self._store is not None:
-            return contextlib.nullcontext(self._store)
+        ``vectorstore.reading``."""
         return reading(url=self.url, api_key=self.api_key, path=self.path or settings.qdrant_path(),
                        embedded=self.embedded)
 

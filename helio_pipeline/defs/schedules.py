@@ -15,6 +15,7 @@
   doubt, a run.
 """
 
+import threading
 import time
 
 import dagster as dg
@@ -137,47 +138,54 @@ def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: 
                     embedder: EmbedderResource, qdrant: QdrantResource, budget_seconds: float,
                     log=lambda message: None, clock=time.monotonic) -> tuple[dict, list[str]]:
     """({domain: {shard key or None: None}} of the domains and shards that need a run, [one line
-    per domain or shard that does not, saying since which run]). Whatever cannot be checked in
-    ``budget_seconds``, or at all, needs a run."""
+    per domain or shard that does not, saying since which run]).
+
+    The checks run in a worker thread, and the tick waits for it ``budget_seconds`` at most:
+    a check that hangs (a table locked by a bulk load, a slow store) cannot make the tick miss
+    the daemon's timeout, which would request nothing at all. Whatever was not checked by
+    then, or could not be checked, needs a run; the worker finishes (and closes the store)
+    on its own. ``clock``: a seam for tests."""
     targets = [(domain, None if count == 1 else Shard.parse(key))
                for domain, count in domains.items() for key in (shard_keys(count) if count > 1 else [None])]
+    verdicts: dict = {}  # (domain, shard) -> (Unchanged or None, why)
+    guard = threading.Lock()
+    failure: list[str] = []
+
+    def check_all(deadline: float) -> None:
+        try:
+            with qdrant.reading() as store:
+                for domain, shard in targets:
+                    if clock() > deadline:
+                        return
+                    try:
+                        _, same, why = check_inputs(DOMAINS[domain], shard, database, objects, embedder, store,
+                                                    qdrant.collection_prefix)
+                    except Exception as exc:  # noqa: BLE001 - a run then checks, and fails clearly if it must
+                        same, why = None, f"could not check: {type(exc).__name__}: {redact_escaped(exc)}"
+                    with guard:
+                        verdicts[(domain, shard)] = (same, why)
+        except Exception as exc:  # noqa: BLE001 - the store cannot be read here (or closing it failed)
+            failure.append(f"{type(exc).__name__}: {redact_escaped(exc)}")
+
+    if budget_seconds > 0:
+        worker = threading.Thread(target=check_all, args=(clock() + budget_seconds,), name="schedule-check",
+                                  daemon=True)
+        worker.start()
+        worker.join(budget_seconds)
+    with guard:
+        found = dict(verdicts)
     changed: dict[str, dict] = {}
     unchanged: list[str] = []
-
-    def needs_run(domain: str, shard: Shard | None, why: str) -> None:
+    for domain, shard in targets:
+        name = f"{domain}{' ' + shard.key if shard else ''}"
+        same, why = found.get((domain, shard), (None, None))
+        if same is not None:
+            unchanged.append(f"{name} {same.describe()}")
+            continue
+        if why is None:
+            why = ("HELIO_SCHEDULE_CHECK_SECONDS=0: not checked" if budget_seconds <= 0
+                   else f"store not readable here: {failure[0]}" if failure
+                   else f"not checked within HELIO_SCHEDULE_CHECK_SECONDS={budget_seconds:g}: the run checks")
         changed.setdefault(domain, {})[shard.key if shard else None] = None
-        log(f"{domain}{' ' + shard.key if shard else ''}: run ({why})")
-
-    deadline = clock() + budget_seconds
-    if budget_seconds <= 0:
-        for domain, shard in targets:
-            needs_run(domain, shard, "HELIO_SCHEDULE_CHECK_SECONDS=0: not checked")
-        return changed, unchanged
-    try:
-        reading = qdrant.reading()
-        store = reading.__enter__()
-    except Exception as exc:  # noqa: BLE001 - the store cannot be read here: every target runs
-        for domain, shard in targets:
-            needs_run(domain, shard, f"store not readable here: {type(exc).__name__}: {redact_escaped(exc)}")
-        return changed, unchanged
-    try:
-        for domain, shard in targets:
-            if clock() > deadline:
-                needs_run(domain, shard, f"not checked within HELIO_SCHEDULE_CHECK_SECONDS={budget_seconds:g}: "
-                                         "the run checks")
-                continue
-            try:
-                _, same, why = check_inputs(DOMAINS[domain], shard, database, objects, embedder, store,
-                                            qdrant.collection_prefix)
-            except Exception as exc:  # noqa: BLE001 - a run then checks, and fails clearly if it must
-                same, why = None, f"could not check: {type(exc).__name__}: {redact_escaped(exc)}"
-            if same is None:
-                needs_run(domain, shard, why)
-            else:
-                unchanged.append(f"{domain}{' ' + shard.key if shard else ''} {same.describe()}")
-    finally:
-        try:
-            reading.__exit__(None, None, None)
-        except Exception as exc:  # noqa: BLE001 - the verdicts stand; the tick must still request its runs
-            log(f"closing the store after the check failed: {type(exc).__name__}: {exc}")
+        log(f"{name}: run ({why})")
     return changed, unchanged

@@ -40,7 +40,6 @@ of a wrong "unchanged" is a stale knowledge base.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import inspect
 import json
@@ -123,7 +122,6 @@ def prefix_digest(objects, prefix: str) -> str:
     return _digest(listing)
 
 
-@functools.lru_cache(maxsize=1)
 def _installed_packages() -> str:
     """The installed distributions by their metadata directory names (``pandas-3.0.1.dist-info``):
     what an upgrade changes, listed without opening each one's metadata. Only the environment's
@@ -138,7 +136,6 @@ def _installed_packages() -> str:
     return _digest(sorted(names))
 
 
-@functools.lru_cache(maxsize=None)
 def _source_files_digest(extra: tuple[str, ...]) -> str:
     files = sorted(set(PACKAGE_DIR.rglob("*.py")) | set(PACKAGE_DIR.rglob("*.jsonl")) | {Path(p) for p in extra})
     sha = hashlib.sha256()
@@ -150,7 +147,9 @@ def _source_files_digest(extra: tuple[str, ...]) -> str:
 
 def code_digest(domain) -> str:
     """The package's source, the domain's own module (a domain may live outside the package)
-    and the installed packages: a code change or an upgrade re-runs once."""
+    and the installed packages: a code change or an upgrade re-runs once. Read from disk at
+    each call, never cached: a long-lived process (the code server evaluating schedules) must
+    see an upgrade made after it started, as a freshly launched run does."""
     extra = tuple(sorted({inspect.getsourcefile(fn) or "" for fn in (domain.extract, domain.chunk)} - {""}))
     return _digest(_source_files_digest(extra), _installed_packages())
 

@@ -18,6 +18,7 @@ copy of the store between ticks.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,13 +71,18 @@ def open_store(url: str | None = None, api_key: str | None = None, path: str | P
             time.sleep(0.5)
 
 
+_READING: dict[str, list] = {}  # root -> [the reader reading() opened, how many use it now]
+_READING_LOCK = threading.Lock()
+
+
 @contextmanager
 def reading(url: str | None = None, api_key: str | None = None, path: str | Path | None = None,
             embedded: str = "edge", scratch_dir: str | Path | None = None):
     """The store, for a short read: a Qdrant server's client, or the embedded edge store opened
-    as a reader beside any writer and closed on exit unless this process already held it (its
-    writer, a server's reader: then that instance is used and left open). qdrant-client's
-    local mode locks its directory even to read, which would stop every run: ``StoreBusy``."""
+    as a reader beside any writer and closed when the last ``reading()`` of it in this process
+    ends. A store this process already held otherwise (its writer, a server's reader) is used
+    and left open. qdrant-client's local mode locks its directory even to read, which would
+    stop every run: ``StoreBusy``."""
     if url:
         from helio_pipeline.vectorstore.qdrant import QdrantStore
 
@@ -90,13 +96,25 @@ def reading(url: str | None = None, api_key: str | None = None, path: str | Path
         raise StoreBusy(f"the {embedded} store locks its directory to read: only a run may open it")
     from helio_pipeline.vectorstore.edge import held
 
-    opened_here = not held(path)
-    store = open_store(path=path, embedded=embedded, scratch_dir=scratch_dir, read_only=True)
+    key = str(Path(path).resolve())
+    with _READING_LOCK:  # two ticks at once share one reader; the last one out closes it
+        if key in _READING:
+            entry = _READING[key]
+            entry[1] += 1
+        elif held(key):
+            entry = None
+        else:
+            entry = _READING[key] = [open_store(path=key, embedded=embedded, scratch_dir=scratch_dir,
+                                                read_only=True), 1]
     try:
-        yield store
+        yield entry[0] if entry else open_store(path=key, embedded=embedded, scratch_dir=scratch_dir, read_only=True)
     finally:
-        if opened_here:
-            store.close()
+        if entry is not None:
+            with _READING_LOCK:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _READING[key]
+                    entry[0].close()
 
 
 def _open_embedded(path: str | Path, embedded: str, scratch_dir: str | Path | None,

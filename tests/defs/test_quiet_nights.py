@@ -2,9 +2,11 @@
 whose stored vectors no longer verify); a quiet night launches nothing and says why. When the
 tick cannot check, it requests the run. Real PostgreSQL, S3 (moto) and the embedded store."""
 
-from datetime import datetime, timezone
+import threading
+from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
+import sqlalchemy as sa
 
 from helio_pipeline.defs.resources import QdrantResource
 from helio_pipeline.defs.schedules import changed_targets, domain_assets
@@ -59,6 +61,50 @@ def test_only_the_changed_domains_run_and_the_run_brings_the_change_to_search(in
     assert tick(kb, "nightly_kb_refresh").run_requests == []  # verified again: the next night is quiet
 
 
+def test_a_new_day_runs_the_prices_for_what_became_valid(indexed, monkeypatch):
+    kb = indexed
+    tomorrow = date.today() + timedelta(days=1)
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls):
+            return tomorrow
+
+    monkeypatch.setattr("helio_pipeline.domains.prices.date", Tomorrow)
+    (request,) = tick(kb, "morning_prices_refresh").run_requests
+    assert request.job_name == "prices_refresh" and selected(request) == {
+        k.to_user_string() for k in domain_assets("prices")}
+
+
+def test_a_check_that_hangs_cannot_make_the_tick_miss_its_runs(indexed):
+    """A bulk load holds the rules table locked at 02:00: the tick stops waiting at its budget
+    and requests the run it could not rule out (the daemon would otherwise time the tick out
+    and request nothing)."""
+    kb = indexed
+    locked, release = threading.Event(), threading.Event()
+
+    def bulk_load():
+        with kb.engine.begin() as conn:
+            conn.execute(sa.text("LOCK TABLE business_rules IN ACCESS EXCLUSIVE MODE"))
+            locked.set()
+            release.wait(60)
+
+    loader = threading.Thread(target=bulk_load)
+    loader.start()
+    try:
+        assert locked.wait(30)
+        lines = []
+        changed, unchanged = changed_targets({"products": 1, "prices": 1, "rules": 1}, kb.resources["database"],
+                                             kb.resources["objects"], kb.resources["embedder"], kb.resources["qdrant"],
+                                             2, lines.append)
+    finally:
+        release.set()
+        loader.join(60)
+    assert changed == {"rules": {None: None}}
+    assert sorted(line.split(" ")[0] for line in unchanged) == ["prices", "products"]
+    assert "not checked within HELIO_SCHEDULE_CHECK_SECONDS=2" in lines[0]
+
+
 def test_damaged_vectors_get_their_run_though_no_input_changed(indexed):
     kb = indexed
     live = kb.store.resolve("test-rules")
@@ -69,15 +115,17 @@ def test_damaged_vectors_get_their_run_though_no_input_changed(indexed):
     assert selected(request) == {k.to_user_string() for k in domain_assets("rules")}
 
 
-def test_a_tick_reading_the_embedded_store_leaves_it_closed(indexed):
+def test_a_tick_reading_the_embedded_store_leaves_it_closed(indexed, monkeypatch, tmp_path):
     """A code server lives for weeks: the tick's reader (and its private copies) must not."""
     kb = indexed
-    root = kb.tmp / "qdrant"
+    root, scratch = kb.tmp / "qdrant", tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("HELIO_EDGE_SCRATCH_DIR", str(scratch))
     close_embedded_stores()
     assert not held(root)
     fresh = {**kb.resources, "qdrant": QdrantResource(path=str(root), collection_prefix="test")}
     assert tick(kb, "nightly_kb_refresh", resources=fresh).run_requests == []
-    assert not held(root)
+    assert not held(root) and list(scratch.iterdir()) == []
 
 
 def test_when_the_tick_cannot_check_it_requests_the_run(indexed):
@@ -122,10 +170,13 @@ def test_a_sharded_nightly_requests_only_the_shard_that_changed(kb):
     for request in build.run_requests:
         assert job.execute_in_process(instance=kb.instance, partition_key=request.partition_key,
                                       run_config=request.run_config).success
-    quiet = tick(kb, "nightly_conversations_shards", shards)
+    # the code server does not hold the store: the tick reads each shard through its own reader
+    close_embedded_stores()
+    reader = {**kb.resources, "qdrant": QdrantResource(path=str(kb.tmp / "qdrant"), collection_prefix="test")}
+    quiet = tick(kb, "nightly_conversations_shards", shards, resources=reader)
     assert quiet.run_requests == [] and all(f"conversations {key} unchanged" in quiet.skip_message
                                             for key in shard_keys(2))
     changed = next(key for key in shard_keys(2) if Shard.parse(key).contains(source_id("cliente-5", "c-5")))
     add_message(kb.engine, "c-5", "cliente-5", "assistant", "Temos o modelo trifásico em estoque.", minute=30)
-    (request,) = tick(kb, "nightly_conversations_shards", shards).run_requests
+    (request,) = tick(kb, "nightly_conversations_shards", shards, resources=reader).run_requests
     assert request.partition_key == changed and request.tags["helio/kb"] == f"conversations/{changed}"

@@ -154,8 +154,9 @@ class EdgeVectorStore(CopyOnWrite, CatalogFollower):
         key = str(Path(root).resolve())
         with _STORES_LOCK:
             for held in ((key, False), (key, True)):
-                if held in _STORES and _STORES[held]._pid != os.getpid():
-                    # inherited through fork: the parent's shards and lock are not ours to use
+                if held in _STORES and (_STORES[held]._pid != os.getpid() or _STORES[held]._closed):
+                    # inherited through fork (the parent's shards and lock are not ours to use),
+                    # or closed by a close() that failed before it could let go of it
                     del _STORES[held]
             store = _STORES.get((key, False)) or (_STORES.get((key, True)) if reader else None)
             if store is None:
