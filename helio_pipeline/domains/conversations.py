@@ -17,7 +17,7 @@ from helio_pipeline.domains.base import Domain
 from helio_pipeline.lib.chunking import CHUNKER_VERSION, turn_windows
 from helio_pipeline.lib.golden import GoldenQuery, stride
 from helio_pipeline.lib.redaction import REDACTOR_VERSION, redact
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, iso, read_jsonl_lines
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, frame_records, iso, read_jsonl_lines
 from helio_pipeline.lib.sharding import sql_shard_predicate
 from helio_pipeline.lib.lazy_import import LazyModule
 
@@ -59,7 +59,7 @@ def extract_conversations(sources: SourceAccess) -> Extraction:
     empty = ~keyless & (table["content"].isna() | (table["content"].astype(str).str.strip() == ""))
     for _, row in table[empty].iterrows():
         ex.skipped.append(Problem("conversation_history", f"id {row['id']}", "content is NULL or empty"))
-    rows = table[~keyless & ~empty].drop(columns=["id"]).to_dict("records")
+    rows = frame_records(table[~keyless & ~empty].drop(columns=["id"]))
     for obj in sources.objects.list(TRANSCRIPTS_PREFIX):
         if not obj.key.endswith(".jsonl"):
             continue
@@ -149,8 +149,8 @@ def chunk_conversations(frame: pd.DataFrame, size: int = 6, overlap: int = 1) ->
     if frame.empty:
         return chunks
     # one conversion of the whole frame, then conversations in key order, each in frame order
-    # (what groupby(sort=True) gives, without a DataFrame and a to_dict per conversation)
-    records = frame.to_dict("records")
+    # (what groupby(sort=True) gives, without a DataFrame and a conversion per conversation)
+    records = frame_records(frame)
     keyed = sorted((r for r in records if not (pd.isna(r["owner_id"]) or pd.isna(r["correlation_id"]))),
                    key=_conversation)  # stable: frame order within a conversation; groupby drops missing keys
     for (owner, correlation), group in groupby(keyed, key=_conversation):

@@ -22,7 +22,7 @@ from helio_pipeline.domains.products import (
 )
 from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.golden import GoldenQuery, stride
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, csv_drops, iso
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, csv_drops, frame_records, iso
 from helio_pipeline.lib.specs import canonical_specs
 from helio_pipeline.lib.lazy_import import LazyModule
 
@@ -45,7 +45,7 @@ def _finite(value) -> bool:
 def _product_attributes(catalog: pd.DataFrame) -> dict[str, dict]:
     """sku -> the product attributes its price document carries."""
     out = {}
-    for row in catalog.to_dict("records"):  # unreadable specs: the products domain reports them
+    for row in frame_records(catalog):  # unreadable specs: the products domain reports them
         values, _ = canonical_specs(raw_specs(row), _text(row.get("category")))
         out[row["sku"]] = {"name": row["name"], "manufacturer": row["manufacturer"], "category": row["category"],
                            **{k: values.get(k) for k in PRODUCT_ATTRIBUTES[3:]}}
@@ -75,7 +75,7 @@ def extract_prices(sources: SourceAccess) -> Extraction:
     infinite = ~null & ~table["price"].map(_finite)
     for _, row in table[infinite].iterrows():
         ex.quarantined.append(Problem("prices", f"id {row['id']}", f"price {row['price']} is not a finite number"))
-    rows = table[~null & ~infinite].drop(columns=["id"]).to_dict("records")
+    rows = frame_records(table[~null & ~infinite].drop(columns=["id"]))
     first_seen: dict[tuple, tuple[str, int, str]] = {}  # a CSV price's key -> (object key, line, price)
     for obj, line, row in csv_drops(sources, PRICE_CSV_PREFIX, PRICE_CSV_COLUMNS, ex):
         problem = _validate_price_line(row, products_by_sku)
@@ -153,7 +153,7 @@ def chunk_prices(frame: pd.DataFrame, today: date | None = None) -> list[Chunk]:
     latest = (current.sort_values(["sku", "distributor", "tier", "_from"])
               .drop_duplicates(["sku", "distributor", "tier"], keep="last"))
     chunks = []
-    for sku, rows in groupby(latest.to_dict("records"), key=lambda r: r["sku"]):
+    for sku, rows in groupby(frame_records(latest), key=lambda r: r["sku"]):
         rows = list(rows)
         first = rows[0]
         category = CATEGORY_PT.get(first["category"], first["category"] or "")

@@ -18,7 +18,8 @@ from helio_pipeline import vocabulary
 from helio_pipeline.domains.base import Domain
 from helio_pipeline.lib.chunking import CHUNKER_VERSION
 from helio_pipeline.lib.golden import GoldenQuery, stride
-from helio_pipeline.lib.records import Availability, Chunk, Extraction, Problem, SourceAccess, csv_drops, iso
+from helio_pipeline.lib.records import (Availability, Chunk, Extraction, Problem, SourceAccess, csv_drops, frame_records,
+                                        iso)
 from helio_pipeline.lib.specs import SPEC_INDEXES, TECHNOLOGY_PT, canonical_specs, spec_payload
 from helio_pipeline.lib.lazy_import import LazyModule
 
@@ -129,7 +130,7 @@ def extract_products(sources: SourceAccess) -> Extraction:
         ex.quarantined.append(Problem(row["source"], f"sku {row['sku']}", infinite[index]))
     ex.frame = frame[~bad & infinite.isna()].reset_index(drop=True)
     # unreadable specs of the table's rows (a drop's were reported with their line as it was read)
-    for row in ex.frame[ex.frame["source"] == "products"].to_dict("records"):
+    for row in frame_records(ex.frame[ex.frame["source"] == "products"]):
         _, unreadable = canonical_specs(raw_specs(row), _text(row.get("category")))
         if unreadable:
             ex.skipped.append(Problem("products", f"sku {row['sku']}", _spec_problem("spec", unreadable, "the product")))
@@ -208,7 +209,7 @@ def render_product(row: dict) -> tuple[str, str, dict]:
 
 def chunk_products(frame: pd.DataFrame) -> list[Chunk]:
     chunks = []
-    for row in frame.to_dict("records"):
+    for row in frame_records(frame):
         text, vector_text, fields = render_product(row)
         chunks.append(Chunk(row["sku"], 0, text, row["source"], iso(row.get("updated_at")), fields,
                             embed_text=vector_text))

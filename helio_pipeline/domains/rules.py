@@ -17,7 +17,7 @@ from helio_pipeline import vocabulary
 from helio_pipeline.domains.base import Domain
 from helio_pipeline.lib.chunking import CHUNKER_VERSION, token_windows
 from helio_pipeline.lib.golden import GoldenQuery, stride
-from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, iso
+from helio_pipeline.lib.records import Chunk, Extraction, Problem, SourceAccess, frame_records, iso
 from helio_pipeline.lib.lazy_import import LazyModule
 
 pd = LazyModule("pandas")  # imported on first use: a search reads the registry, not DataFrames
@@ -68,7 +68,7 @@ def extract_rules(sources: SourceAccess) -> Extraction:
         )
     ex.rows_per_source["business_rules"] = len(table)
     rows = []
-    for row in table.to_dict("records"):
+    for row in frame_records(table):
         if not isinstance(row["body"], str) or not row["body"].strip():
             ex.skipped.append(Problem("business_rules", f"id {row['id']}", "body is NULL or empty"))
             continue
@@ -107,7 +107,7 @@ def extract_rules(sources: SourceAccess) -> Extraction:
 
 def chunk_rules(frame: pd.DataFrame) -> list[Chunk]:
     chunks = []
-    for row in frame.to_dict("records"):
+    for row in frame_records(frame):
         # the title leads every window so each chunk says what it is about
         for n, window in enumerate(token_windows(row["body"], max_tokens=480, overlap=50)):
             text = f"{row['title']}\n{window}"

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from helio_pipeline.lib.lazy_import import LazyModule
@@ -207,7 +208,26 @@ def read_jsonl_lines(data: bytes, key: str) -> Iterator[tuple[int, dict] | Probl
         yield line_no, obj
 
 
+def frame_records(frame) -> list[dict]:
+    """``frame.to_dict("records")``, the same values, about twice as fast: each column is
+    converted once (``tolist``: Python values, Timestamps, NaN for a missing string) and the
+    rows are zipped, where pandas boxes every cell on its own. A missing value of a nullable
+    column (``pd.NA``) becomes None, as ``to_dict`` makes it."""
+    columns = list(frame.columns)
+
+    def values(i: int) -> list:
+        column = frame.iloc[:, i]
+        out = column.tolist()
+        if getattr(column.dtype, "na_value", None) is pd.NA:
+            out = [None if v is pd.NA else v for v in out]
+        return out
+
+    return [dict(zip(columns, row)) for row in zip(*(values(i) for i in range(len(columns))))]
+
+
 def iso(value) -> str | None:
+    if isinstance(value, datetime) and value is not pd.NaT:  # Timestamps too: the common case, fast
+        return (value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)).isoformat()
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     ts = pd.Timestamp(value)
@@ -256,7 +276,7 @@ def frame_to_chunks(frame: pd.DataFrame) -> list[Chunk]:
     return [
         Chunk(r["source_id"], int(r["chunk_no"]), r["text"], r["source"], r["updated_at"], json.loads(r["fields"]),
               r.get("embed_text") if isinstance(r.get("embed_text"), str) else None)
-        for r in frame.to_dict("records")
+        for r in frame_records(frame)
     ]
 
 
