@@ -143,8 +143,9 @@ def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: 
     The checks run in a worker thread, and the tick waits for it ``budget_seconds`` at most:
     a check that hangs (a table locked by a bulk load, a slow store) cannot make the tick miss
     the daemon's timeout, which would request nothing at all. Whatever was not checked by
-    then, or could not be checked, needs a run; the worker finishes (and closes the store)
-    on its own. ``clock``: a seam for tests."""
+    then, or could not be checked, needs a run. The worker's source queries are cancelled at
+    the deadline (PostgreSQL ``statement_timeout``), so it ends, and closes the store, soon
+    after the tick. ``clock``: a seam for tests."""
     targets = [(domain, None if count == 1 else Shard.parse(key))
                for domain, count in domains.items() for key in (shard_keys(count) if count > 1 else [None])]
     verdicts: dict = {}  # (domain, shard) -> (Unchanged or None, why)
@@ -157,9 +158,9 @@ def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: 
                 for domain, shard in targets:
                     if clock() > deadline:
                         return
-                    try:
+                    try:  # a query blocked past the deadline (a lock) is cancelled: the worker ends too
                         _, same, why = check_inputs(DOMAINS[domain], shard, database, objects, embedder, store,
-                                                    qdrant.collection_prefix)
+                                                    qdrant.collection_prefix, timeout_s=max(0.001, deadline - clock()))
                     except Exception as exc:  # noqa: BLE001 - a run then checks, and fails clearly if it must
                         same, why = None, f"could not check: {type(exc).__name__}: {redact_escaped(exc)}"
                     with guard:

@@ -154,9 +154,18 @@ def code_digest(domain) -> str:
     return _digest(_source_files_digest(extra), _installed_packages())
 
 
-def golden_digest(domain, engine, minimum: int) -> str:
+def _bounded(conn, timeout_s: float | None) -> None:
+    """Let no statement on ``conn`` (this transaction) run or wait for a lock longer than
+    ``timeout_s``: a schedule's check must give up in time, where a run may wait."""
+    if timeout_s is not None:
+        conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"),
+                     {"ms": str(max(1, int(timeout_s * 1000)))})
+
+
+def golden_digest(domain, engine, minimum: int, timeout_s: float | None = None) -> str:
     """The hand-written golden questions (derived ones follow the chunks, hence the sources)."""
     with engine.connect() as conn:
+        _bounded(conn, timeout_s)
         rows = conn.execute(sa.text("SELECT query, expected::text, filters::text FROM kb_golden_queries "
                                     "WHERE domain = :d ORDER BY query, expected::text, filters::text"),
                             {"d": domain.name}).all()
@@ -166,16 +175,18 @@ def golden_digest(domain, engine, minimum: int) -> str:
 
 
 def input_fingerprint(domain, engine, objects, index_fingerprint: str, *, redact_pii: bool,
-                      golden_min_queries: int, shard=None) -> InputFingerprint:
-    """The domain's fingerprint, or ``shard``'s (its rows only, where the domain says how)."""
+                      golden_min_queries: int, shard=None, timeout_s: float | None = None) -> InputFingerprint:
+    """The domain's fingerprint, or ``shard``'s (its rows only, where the domain says how).
+    ``timeout_s``: the longest any of its queries may run or wait for a lock (None: no limit)."""
     parts = {"index": index_fingerprint, "code": code_digest(domain),
              "settings": _digest({"redact_pii": bool(redact_pii and domain.redacts_personal_data)}),
-             "golden": golden_digest(domain, engine, golden_min_queries)}
+             "golden": golden_digest(domain, engine, golden_min_queries, timeout_s)}
     if domain.time_bucket is not None:
         parts["time"] = str(domain.time_bucket())
     if shard is not None:
         parts["shard"] = shard.key
     with engine.connect() as conn:
+        _bounded(conn, timeout_s)
         for table in domain.tables:
             expression = domain.shard_source_sql.get(table) if shard is not None else None
             where = sql_shard_predicate(expression, shard.count, shard.index) if expression else ""

@@ -98,22 +98,23 @@ def reading(url: str | None = None, api_key: str | None = None, path: str | Path
 
     key = str(Path(path).resolve())
     with _READING_LOCK:  # two ticks at once share one reader; the last one out closes it
-        if key in _READING:
+        if key in _READING and not _READING[key][0]._closed:
             entry = _READING[key]
             entry[1] += 1
         elif held(key):
-            entry = None
+            entry, store = None, open_store(path=key, embedded=embedded, scratch_dir=scratch_dir, read_only=True)
         else:
             entry = _READING[key] = [open_store(path=key, embedded=embedded, scratch_dir=scratch_dir,
                                                 read_only=True), 1]
     try:
-        yield entry[0] if entry else open_store(path=key, embedded=embedded, scratch_dir=scratch_dir, read_only=True)
+        yield entry[0] if entry else store
     finally:
         if entry is not None:
             with _READING_LOCK:
                 entry[1] -= 1
                 if entry[1] == 0:
-                    del _READING[key]
+                    if _READING.get(key) is entry:
+                        del _READING[key]
                     entry[0].close()
 
 

@@ -44,6 +44,11 @@ def test_frame_records_equals_to_dict_on_every_column_kind():
         "nullable_text": pd.array([f"t{i}" if i % 4 else None for i in range(n)], dtype="string"),
         "nullable_flag": pd.array([bool(i % 2) if i % 4 else None for i in range(n)], dtype="boolean"),
         "objects": [{"kw": i} if i % 6 else None for i in range(n)],
+        # object columns as a driver or a concat can leave them: numpy scalars, NA, datetime64
+        "mixed": pd.Series([np.int64(i) if i % 3 == 0 else np.float64(i / 2) if i % 3 == 1 else pd.NA
+                            for i in range(n)], dtype=object),
+        "numpy_objects": pd.Series([np.bool_(i % 2) if i % 2 else np.datetime64("2026-01-01T10:00") for i in range(n)],
+                                   dtype=object),
     })
     expected = frame.to_dict("records")
     got = frame_records(frame)
@@ -53,6 +58,7 @@ def test_frame_records_equals_to_dict_on_every_column_kind():
         for column in want:
             assert _same(want[column], row[column]), (column, want[column], row[column])
     assert frame_records(frame.iloc[0:0]) == []
+    assert frame_records(frame[[]]) == frame[[]].to_dict("records")  # rows without columns
     assert frame_records(frame[frame["count"] > 45].drop(columns=["objects"]))[0]["count"] == 46
 
 
