@@ -287,8 +287,17 @@ _RULES: list[_Rule] = [
 # Every rule needs an '@' (e-mails) or some digits (``\d``, as the rules read it: any Unicode
 # digit) to match. A rule is not run on a text with fewer digits than any of its matches holds
 # (replacements only remove digits), so most chat turns ("bom dia, tem inversor de 5 kW?")
-# are read by one or two rules instead of eight, with the same result.
+# are read by one or two rules instead of eight, with the same result. The second phone pass
+# only runs after the first replaced something: on the same text it would find the same
+# numbers, and reject them the same way.
 _DIGIT = re.compile(r"\d")
+
+
+def _needed(kind: str, fewest: int, digits: int, at: bool, phone_replaced: bool | None) -> bool:
+    """Whether a rule can change the text (see above); False only where it cannot."""
+    if digits < fewest or (kind == "EMAIL" and not at):
+        return False
+    return not (kind == "TELEFONE" and phone_replaced is False)
 
 
 def redact(text: str) -> RedactionResult:
@@ -311,10 +320,14 @@ def _redact_once(text: str) -> RedactionResult:
         raise TypeError(f"redact() expects str, got {type(text).__name__}")
     counts: Counter[str] = Counter()
     digits, at = len(_DIGIT.findall(text)), "@" in text
+    phone_replaced = None  # after the first phone pass: whether it replaced any number
     for kind, pattern, accept, group, fewest in _RULES:
-        if digits < fewest or (kind == "EMAIL" and not at):
+        if not _needed(kind, fewest, digits, at, phone_replaced):
+            if kind == "TELEFONE":
+                phone_replaced = False if phone_replaced is None else phone_replaced
             continue  # it cannot match (see _DIGIT)
         placeholder = PLACEHOLDERS[kind]
+        before = counts[kind]
 
         def _sub(m: re.Match, kind=kind, accept=accept, group=group, placeholder=placeholder) -> str:
             if accept is not None and not accept(m):
@@ -326,6 +339,8 @@ def _redact_once(text: str) -> RedactionResult:
             return whole[: m.start(group) - start] + placeholder + whole[m.end(group) - start :]
 
         text = pattern.sub(_sub, text)
+        if kind == "TELEFONE" and phone_replaced is None:
+            phone_replaced = counts[kind] > before
     return RedactionResult(text, dict(counts))
 
 
