@@ -156,11 +156,12 @@ def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: 
         try:
             with qdrant.reading() as store:
                 for domain, shard in targets:
-                    if clock() > deadline:
+                    now = clock()
+                    if now > deadline:
                         return
                     try:  # a query blocked past the deadline (a lock) is cancelled: the worker ends too
                         _, same, why = check_inputs(DOMAINS[domain], shard, database, objects, embedder, store,
-                                                    qdrant.collection_prefix, timeout_s=max(0.001, deadline - clock()))
+                                                    qdrant.collection_prefix, timeout_s=max(0.001, deadline - now))
                     except Exception as exc:  # noqa: BLE001 - a run then checks, and fails clearly if it must
                         same, why = None, f"could not check: {type(exc).__name__}: {redact_escaped(exc)}"
                     with guard:
