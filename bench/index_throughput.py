@@ -1,7 +1,7 @@
 """Index throughput: whole-pipeline time vs pure embedding time for the same chunk texts.
 
-    python bench/index_throughput.py [--products 2000] [--embedder local|static] [--store edge|qdrant-local]
-                                     [--repeat 2]
+    python bench/index_throughput.py [--products 2000] [--embedder local|static|openai] [--store edge|qdrant-local]
+                                     [--repeat 2] [--api-latency-ms 300] [--api-dims 1536]
 
 Seeds the demo data into a throwaway DAGSTER_HOME once, then ``--repeat`` rounds, each a full
 refresh from nothing (empty store, empty embedding cache) and a pure embedding of the very
@@ -11,6 +11,13 @@ the cold caches. Prints every round and the median ratio pipeline / pure embeddi
 be zero overhead), and the store's whole share: every call the pipeline makes on the vector
 store (collection and payload-index creation, reads for the plan, upserts, deletes,
 optimize, metadata, the golden queries' searches), timed around the store's methods.
+
+``--embedder openai`` is production's setup: the openai client against a hosted embedding
+API, here ``bench/api_server.py`` on loopback (vectors computed in its own process, every
+request answered after ``--api-latency-ms``; text-embedding-3-small, ``--api-dims``). The
+pure embedding is the same embedder called as the pipeline calls it (``batch_size`` texts a
+call, each call spread over concurrent requests), so the ratio shows what the pipeline adds
+to the time a run waits on the API.
 """
 
 from __future__ import annotations
@@ -98,21 +105,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", default="2000")
     parser.add_argument("--conversations", type=int, default=320)
-    parser.add_argument("--embedder", default="local", choices=["local", "static"])
+    parser.add_argument("--embedder", default="local", choices=["local", "static", "openai"])
     parser.add_argument("--store", default="edge", choices=["edge", "qdrant-local"], help="embedded store backend")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--api-latency-ms", type=float, default=300.0, help="--embedder openai: per request")
+    parser.add_argument("--api-dims", type=int, default=1536, help="--embedder openai: vector size")
     args = parser.parse_args()
 
     os.environ["HELIO_EMBEDDED_STORE"] = args.store
     products = args.products if args.products == "all" else int(args.products)
+    api = None
+    if args.embedder == "openai":
+        from bench import api_server
 
+        api, url = api_server.start(args.api_latency_ms, args.api_dims)
+        os.environ.update(OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-bench-loopback",
+                          HELIO_EMBEDDING_MODEL="text-embedding-3-small",
+                          HELIO_EMBEDDING_DIMENSIONS=str(args.api_dims))
+    try:
+        run_bench(args, products)
+    finally:
+        if api is not None:
+            api_server.stop(api)
+
+
+def run_bench(args, products) -> None:
     with isolated_home(args.embedder) as home:
         import pandas as pd
 
+        from helio_pipeline import settings
         from helio_pipeline.definitions import build_resources
         from helio_pipeline.demo.seed import seed
         from helio_pipeline.domains import DOMAINS
-        from helio_pipeline.lib.embedding import EmbedderSpec
+        from helio_pipeline.runtime import embedder_spec
         from helio_pipeline.vectorstore import open_store
 
         resources = build_resources()
@@ -141,7 +166,7 @@ def main() -> None:
             return texts
 
         def pure_round(texts: list[str]) -> Stopwatch:
-            embedder = EmbedderSpec(args.embedder).build()  # a fresh model each round, like a fresh run
+            embedder = embedder_spec(settings.load()).build()  # a fresh embedder each round, like a fresh run
             with Stopwatch() as watch:
                 for start in range(0, len(texts), embedder.batch_size):
                     embedder.embed_documents(texts[start : start + embedder.batch_size])
@@ -162,7 +187,7 @@ def main() -> None:
                            "pure_cpu": pure.cpu, "store": store_seconds, "meta": meta, "load": load,
                            "by_method": dict(clock.seconds)})
 
-        embedder = EmbedderSpec(args.embedder).build()
+        embedder = embedder_spec(settings.load()).build()
         meta = rounds[-1]["meta"]
         print(f"\nembedder: {embedder.name} {embedder.model} ({embedder.dimensions}-d); store: {args.store}")
         print(f"products sampled: {products}; seeding took {seeding.seconds:.1f} s; chunk texts: {len(texts)} "

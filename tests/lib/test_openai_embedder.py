@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -48,7 +49,10 @@ class FakeOpenAI:
     """POST /v1/embeddings. ``script(n, inputs)`` (n: 1-based request number) returns None for a
     normal answer or one of:
     ("status", code, message, headers) · ("slow", seconds) · ("malformed",) · ("short",) ·
-    ("dims", d) · ("barrier",) (wait on ``self.barrier`` first, then answer normally)."""
+    ("dims", d) · ("barrier",) (wait on ``self.barrier`` first, then answer normally) ·
+    ("floats",) (float lists even when base64 is asked for) · ("no_base64",) (a 400 refusing
+    base64 when it is asked for) · ("bad_base64",) (one vector that is not base64).
+    Vectors go out as the request's ``encoding_format`` asks: base64 float32 or float lists."""
 
     def __init__(self, script=None):
         self.script = script or (lambda n, inputs: None)
@@ -122,9 +126,23 @@ class FakeOpenAI:
                 if kind == "malformed":
                     self._send(200, b'{"object": "list", "data": [{"object": "embedding", "index": 0, "embe')
                     return
+                b64 = req.get("encoding_format") == "base64"
+                if kind == "no_base64" and b64:
+                    body = {"error": {"message": "encoding_format 'base64' is not supported, use 'float'",
+                                      "type": "invalid_request_error", "param": "encoding_format", "code": None}}
+                    self._send(400, json.dumps(body).encode())
+                    return
                 dims = action[1] if kind == "dims" else req.get("dimensions", DIMS)
-                data = [{"object": "embedding", "index": i, "embedding": fake_vector(t, dims).tolist()}
-                        for i, t in enumerate(inputs)]
+
+                def encoded(t):
+                    v = fake_vector(t, dims)
+                    if b64 and kind != "floats":
+                        return base64.b64encode(v.astype("<f4").tobytes()).decode("ascii")
+                    return v.tolist()
+
+                data = [{"object": "embedding", "index": i, "embedding": encoded(t)} for i, t in enumerate(inputs)]
+                if kind == "bad_base64":
+                    data[0]["embedding"] = "not base64 at all!"
                 data.reverse()  # the API does not promise order: the client sorts by index
                 if kind == "short":
                     data = data[:-1]
@@ -457,7 +475,7 @@ def test_dimensions_are_sent_only_for_text_embedding_3_and_headers_carry_org_and
     emb3.embed_documents(["a"])
     make(api.url, model="fake-embed").embed_documents(["b"])
     assert api.bodies[0]["dimensions"] == DIMS and "dimensions" not in api.bodies[1]
-    assert api.bodies[0]["encoding_format"] == "float"
+    assert api.bodies[0]["encoding_format"] == "base64"
     headers = {k.lower(): v for k, v in api.headers[0].items()}
     assert headers["openai-organization"] == "org-helio" and headers["openai-project"] == "proj-kb"
     assert headers["authorization"] == f"Bearer {KEY}"
@@ -475,3 +493,49 @@ def test_defaults_and_spec():
     assert emb._client.max_retries == 0
     assert emb.endpoint == "http://127.0.0.1:9/v1"
     assert OpenAIEmbedder(model="text-embedding-3-large", api_key="sk-x").dimensions == 3072
+
+
+# ----------------------------------------------------------------------------------------
+# 4. how vectors travel: base64 float32, float lists from servers that ignore the format
+# ----------------------------------------------------------------------------------------
+
+
+def test_vectors_are_asked_for_in_base64_and_decoded_exactly(fake_api):
+    """base64 float32 is what the SDK asks for by default and what keeps the client's CPU low:
+    the decoded vectors are the server's, bit for bit (before our normalization, a no-op on
+    unit vectors)."""
+    api = fake_api()
+    texts = texts_(40)
+    vectors = make(api.url).embed_documents(texts)
+    assert all(body["encoding_format"] == "base64" for body in api.bodies)
+    assert np.allclose(vectors, expected(texts), atol=1e-7)
+
+
+def test_a_server_that_answers_floats_anyway_is_read_as_it_answers(fake_api):
+    api = fake_api(lambda n, inputs: ("floats",))
+    texts = texts_(10)
+    emb = make(api.url)
+    assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
+    assert api.requests == 1 and emb.usage.retries == 0
+
+
+def test_a_server_that_refuses_base64_is_asked_for_floats_from_then_on(fake_api):
+    api = fake_api(lambda n, inputs: ("no_base64",))
+    texts = texts_(10)
+    emb = make(api.url)
+    assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
+    assert [b["encoding_format"] for b in api.bodies] == ["base64", "float"]
+    assert np.allclose(emb.embed_documents(texts[:3]), expected(texts[:3]), atol=1e-6)
+    assert [b["encoding_format"] for b in api.bodies] == ["base64", "float", "float"]  # no second refusal
+
+
+def test_a_vector_that_is_not_base64_is_a_malformed_answer_retried_then_a_clear_error(fake_api):
+    api = fake_api(lambda n, inputs: ("bad_base64",) if n == 1 else None)
+    texts = texts_(5)
+    emb = make(api.url)
+    assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
+    assert emb.usage.retries == 1 and api.requests == 2
+    always = fake_api(lambda n, inputs: ("bad_base64",))
+    with pytest.raises(SourceUnavailable, match="neither a float list nor base64"):
+        make(always.url, max_retries=1).embed_documents(texts)
+    assert always.requests == 2

@@ -164,13 +164,15 @@ def test_old_collections_beyond_retention_are_dropped(sync, store):
 
 
 class CountingQueries(StaticEmbedder):
+    """Counts the questions embedded and the calls they came in."""
+
     def __init__(self):
         super().__init__(64)
-        self.queries = 0
+        self.queries = self.calls = 0
 
-    def embed_query(self, text):
-        self.queries += 1
-        return super().embed_query(text)
+    def embed_queries(self, texts):
+        self.queries, self.calls = self.queries + len(texts), self.calls + 1
+        return super().embed_queries(texts)
 
 
 def test_golden_evaluation_is_reused_only_while_the_collection_is_unchanged(sync, store):
@@ -185,9 +187,43 @@ def test_golden_evaluation_is_reused_only_while_the_collection_is_unchanged(sync
     first = evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden, model)
     again = evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden, model)
     assert model.queries == 5 and again == first
+    assert model.calls == 1  # the questions in one call: against an API, one round trip, not five
     evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden[:3], model)  # other queries: measured
     assert model.queries == 8
     sync(doc("a", 4, prefix="outro assunto") + BASE[4:])  # a write: the earlier measure no longer holds
     after = evaluate_unless_measured(store, physical, {"kind": "keyword"}, golden, model)
     assert model.queries == 13
     assert after == evaluate(store, physical, {"kind": "keyword"}, golden, StaticEmbedder(64))
+
+
+class _Recording(StaticEmbedder):
+    """The static model, counting document calls (our own seam: what is tested is the sync's
+    handling of a provider failure, not the model). ``fail_on`` makes that call (1-based) raise."""
+
+    def __init__(self, fail_on: int | None = None):
+        super().__init__(64)
+        self.calls, self.fail_on = 0, fail_on
+
+    def _embed(self, texts, query):
+        if not query:
+            self.calls += 1
+            if self.calls == self.fail_on:
+                raise RuntimeError(f"embedding call {self.calls} refused by the provider")
+        return super()._embed(texts, query)
+
+
+def test_an_embedding_failure_mid_sync_moves_no_alias_and_keeps_what_was_paid_for(store, clean_db):
+    """The provider's error reaches the run in its own words; the collection being built stays
+    behind no alias, and the batch embedded before the failure is in the cache (and in the
+    collection being built), so the retry does not pay for it again."""
+    cache = EmbeddingCache(clean_db)
+    config = IndexConfig("static", "tokenlearn-static-64", 64, "v1")
+    with pytest.raises(RuntimeError, match="embedding call 2 refused by the provider"):
+        sync_collection(store, "rules", ALIAS, BASE, CachedEmbedder(_Recording(fail_on=2), cache), config,
+                        payload_indexes={}, batch_size=4)
+    assert store.resolve(ALIAS) is None
+    assert cache.stats()["entries"] == 4  # batch 1, paid for before the failure
+    retry = CachedEmbedder(_Recording(), cache)
+    report = sync_collection(store, "rules", ALIAS, BASE, retry, config, payload_indexes={}, batch_size=4)
+    assert report.embedded == 7 and retry.embedder.usage.texts == 7  # the other 7, not the first 4 again
+    assert store.resolve(ALIAS) == report.collection and store.count(ALIAS) == 11
