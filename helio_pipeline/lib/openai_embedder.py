@@ -69,7 +69,7 @@ MODEL_MAX_INPUT_TOKENS = 8191
 
 # what a 400/413 says when the request (not one input) is too big for the server
 _TOO_LARGE = re.compile(r"too many|too large|too long|maximum|\bmax\b|exceed", re.IGNORECASE)
-_NO_BASE64 = re.compile(r"encoding_format|base64", re.IGNORECASE)  # a server that only answers floats
+_NO_BASE64 = re.compile(r"encoding[_ ]format", re.IGNORECASE)  # a server that only answers floats
 _RETRYABLE_STATUS = {408, 409, 429}
 
 
@@ -332,10 +332,13 @@ class OpenAIEmbedder(Embedder):
                 raise _Retryable(status, _retry_after(exc.response.headers)) from None
             if exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500:
                 raise _Retryable(status) from None
-            if exc.status_code in (400, 422) and encoding == "base64" and _NO_BASE64.search(_short(exc, 2000)):
+            if exc.status_code in (400, 422) and encoding == "base64" and (
+                    getattr(exc, "param", None) == "encoding_format" or _NO_BASE64.search(_short(exc, 2000))):
                 log.warning("embedding API at %s refuses base64 vectors (%s): asking for floats",
                             self.endpoint, self._redact(status))
                 self.encoding_format = "float"
+                with self._lock:
+                    self.usage.retries += 1  # the same request again, in the other format
                 return self._send(texts, query, counts)
             if exc.status_code in (400, 413) and _TOO_LARGE.search(_short(exc, 2000)):
                 raise _TooLarge(status) from None
@@ -402,8 +405,8 @@ def _vector(embedding) -> np.ndarray | None:
     """One response vector as float32: base64 of little-endian float32 (what we ask for) or a
     list of numbers (a server that ignores the format); None when it is neither."""
     if isinstance(embedding, str):
-        try:
-            raw = base64.b64decode(embedding, validate=True)
+        try:  # strict about the alphabet, not about line breaks (base64.encodebytes writes some)
+            raw = base64.b64decode("".join(embedding.split()), validate=True)
         except (binascii.Error, ValueError):
             return None
         return np.frombuffer(raw, dtype="<f4").astype(np.float32) if len(raw) % 4 == 0 else None

@@ -49,9 +49,11 @@ class FakeOpenAI:
     """POST /v1/embeddings. ``script(n, inputs)`` (n: 1-based request number) returns None for a
     normal answer or one of:
     ("status", code, message, headers) · ("slow", seconds) · ("malformed",) · ("short",) ·
-    ("dims", d) · ("barrier",) (wait on ``self.barrier`` first, then answer normally) ·
+    ("dims", d) · ("barrier"[, then]) (wait on ``self.barrier`` first, then answer normally or
+    as the action ``then`` says) ·
     ("floats",) (float lists even when base64 is asked for) · ("no_base64",) (a 400 refusing
-    base64 when it is asked for) · ("bad_base64",) (one vector that is not base64).
+    base64 when it is asked for) · ("bad_base64",) (one vector that is not base64) ·
+    ("raw", value) (every vector is ``value``).
     Vectors go out as the request's ``encoding_format`` asks: base64 float32 or float lists."""
 
     def __init__(self, script=None):
@@ -113,7 +115,8 @@ class FakeOpenAI:
                     except threading.BrokenBarrierError:
                         self._send(500, json.dumps({"error": {"message": "not concurrent"}}).encode())
                         return
-                    kind = "ok"
+                    action = action[1] if len(action) > 1 else None  # ("barrier", then): then, once all met
+                    kind = action[0] if action else "ok"
                 if kind == "status":
                     _, code, message, headers = action
                     body = {"error": {"message": message, "type": "test_error", "param": None, "code": None}}
@@ -143,6 +146,9 @@ class FakeOpenAI:
                 data = [{"object": "embedding", "index": i, "embedding": encoded(t)} for i, t in enumerate(inputs)]
                 if kind == "bad_base64":
                     data[0]["embedding"] = "not base64 at all!"
+                if kind == "raw":  # every vector exactly as scripted
+                    for item in data:
+                        item["embedding"] = action[1]
                 data.reverse()  # the API does not promise order: the client sorts by index
                 if kind == "short":
                     data = data[:-1]
@@ -525,8 +531,45 @@ def test_a_server_that_refuses_base64_is_asked_for_floats_from_then_on(fake_api)
     emb = make(api.url)
     assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
     assert [b["encoding_format"] for b in api.bodies] == ["base64", "float"]
+    assert (emb.usage.requests, emb.usage.retries) == (2, 1)  # the refused request is counted, and its repeat
     assert np.allclose(emb.embed_documents(texts[:3]), expected(texts[:3]), atol=1e-6)
     assert [b["encoding_format"] for b in api.bodies] == ["base64", "float", "float"]  # no second refusal
+
+
+def test_concurrent_requests_refused_together_each_come_back_as_floats(fake_api):
+    """Four requests in flight at once are all refused (a barrier holds them until all four
+    arrived): each is sent again as floats, once, and counted."""
+    api = fake_api(lambda n, inputs: ("barrier", ("no_base64",)) if n <= 4 else None)
+    api.barrier = threading.Barrier(4, timeout=20)
+    texts = texts_(200)
+    emb = make(api.url, max_concurrency=4, max_inputs_per_request=50)
+    assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
+    formats = [b["encoding_format"] for b in api.bodies]
+    assert sorted(formats) == ["base64"] * 4 + ["float"] * 4
+    assert emb.usage.requests == api.requests == 8 and emb.usage.retries == 4
+
+
+def test_an_unrelated_400_that_mentions_base64_is_reported_and_keeps_base64(fake_api):
+    message = "input 3 is not valid: it looks like a base64 blob, not text"
+    api = fake_api(lambda n, inputs: ("status", 400, message, {}) if n == 1 else None)
+    emb = make(api.url)
+    with pytest.raises(HelioError, match="not valid: it looks like a base64 blob"):
+        emb.embed_documents(texts_(3))
+    assert emb.encoding_format == "base64" and api.requests == 1
+
+
+def test_base64_with_line_breaks_and_non_finite_vectors(fake_api):
+    """base64 wrapped over lines (as ``base64.encodebytes`` writes it) decodes; a vector
+    holding NaN is refused whole, as in float answers."""
+    from helio_pipeline.lib.openai_embedder import _vector
+
+    v = fake_vector("x", 64)
+    assert np.array_equal(_vector(base64.encodebytes(v.astype("<f4").tobytes()).decode("ascii")), v)
+    assert _vector("AAAA") is None  # 3 bytes: not a whole number of float32s
+    bad = np.full(DIMS, np.nan, dtype="<f4")
+    api = fake_api(lambda n, inputs: ("raw", base64.b64encode(bad.tobytes()).decode("ascii")))
+    with pytest.raises(HelioError, match="non-finite"):
+        make(api.url).embed_documents(texts_(2))
 
 
 def test_a_vector_that_is_not_base64_is_a_malformed_answer_retried_then_a_clear_error(fake_api):
