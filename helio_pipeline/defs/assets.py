@@ -94,17 +94,19 @@ def read_inputs(context, domain: Domain, database: SourceDatabase, objects: Obje
 
 def check_inputs(domain: Domain, shard: Shard | None, database: SourceDatabase, objects: ObjectStoreResource,
                  embedder: EmbedderResource, store, prefix: str, redacting: bool | None = None,
-                 timeout_s: float | None = None):
+                 timeout_s: float | None = None, table_digests: dict[str, str] | None = None):
     """(today's input fingerprint of ``domain`` or its ``shard``, what was recorded at its last
     verified sync on the same inputs or None, why not): the one check behind a run's skip and a
     schedule's (defs/schedules.py). ``redacting``: the operator setting, read when not given.
-    ``timeout_s``: the longest a source query may take (a schedule's; a run waits)."""
+    ``timeout_s``: the longest a source query may take (a schedule's; a run waits).
+    ``table_digests``: the source tables' digests when already read (a schedule's tick reads
+    every shard's in one scan: ``fingerprint.shard_digests``)."""
     if redacting is None:
         redacting = domain.redacts_personal_data and settings.redact_personal_data()
     config = index_config(domain, embedder.embedder())
     inputs = fingerprint.input_fingerprint(domain, database.engine(), objects.store(), config.fingerprint,
                                            redact_pii=redacting, golden_min_queries=settings.load().golden_min_queries,
-                                           shard=shard, timeout_s=timeout_s)
+                                           shard=shard, timeout_s=timeout_s, table_digests=table_digests)
     alias = domain.collection(prefix)
     unchanged, why = fingerprint.unchanged_since(store, alias, f"{alias}__{config.fingerprint}", inputs, shard)
     return inputs, unchanged, why

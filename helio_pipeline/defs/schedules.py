@@ -24,6 +24,7 @@ from helio_pipeline import settings
 from helio_pipeline.defs.assets import check_inputs
 from helio_pipeline.defs.resources import EmbedderResource, ObjectStoreResource, QdrantResource, SourceDatabase
 from helio_pipeline.domains import DOMAINS
+from helio_pipeline.lib import fingerprint
 from helio_pipeline.lib.redaction import redact_escaped
 from helio_pipeline.lib.sharding import Shard, shard_keys
 
@@ -145,7 +146,8 @@ def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: 
     the daemon's timeout, which would request nothing at all. Whatever was not checked by
     then, or could not be checked, needs a run. The worker's source queries are cancelled at
     the deadline (PostgreSQL ``statement_timeout``), so it ends, and closes the store, soon
-    after the tick. ``clock``: a seam for tests."""
+    after the tick. A sharded domain's source tables are read once for all its shards
+    (``fingerprint.shard_digests``: one scan, not one per shard). ``clock``: a seam for tests."""
     targets = [(domain, None if count == 1 else Shard.parse(key))
                for domain, count in domains.items() for key in (shard_keys(count) if count > 1 else [None])]
     verdicts: dict = {}  # (domain, shard) -> (Unchanged or None, why)
@@ -153,15 +155,29 @@ def changed_targets(domains: dict[str, int], database: SourceDatabase, objects: 
     failure: list[str] = []
 
     def check_all(deadline: float) -> None:
+        read: dict[str, dict] = {}  # a sharded domain's tables, read once for all its shards
         try:
             with qdrant.reading() as store:
                 for domain, shard in targets:
                     now = clock()
                     if now > deadline:
                         return
+                    if shard is not None and domain not in read:
+                        try:
+                            read[domain] = fingerprint.shard_digests(DOMAINS[domain], database.engine(), shard.count,
+                                                                     timeout_s=max(0.001, deadline - now))
+                        except Exception as exc:  # noqa: BLE001 - each shard then reads its own rows, and says why not
+                            log(f"{domain}: shards not read in one scan ({type(exc).__name__}: {redact_escaped(exc)}); "
+                                "each shard reads its own rows")
+                            read[domain] = {}
+                        now = clock()
+                        if now > deadline:
+                            return
+                    digests = read[domain].get(shard.index) if shard is not None else None
                     try:  # a query blocked past the deadline (a lock) is cancelled: the worker ends too
                         _, same, why = check_inputs(DOMAINS[domain], shard, database, objects, embedder, store,
-                                                    qdrant.collection_prefix, timeout_s=max(0.001, deadline - now))
+                                                    qdrant.collection_prefix, timeout_s=max(0.001, deadline - now),
+                                                    table_digests=digests)
                     except Exception as exc:  # noqa: BLE001 - a run then checks, and fails clearly if it must
                         same, why = None, f"could not check: {type(exc).__name__}: {redact_escaped(exc)}"
                     with guard:

@@ -36,12 +36,18 @@ def shard_of(source_id: str, count: int) -> int:
     return (source_bucket(source_id) * count) >> BUCKET_BITS
 
 
+def sql_shard_index(expression: str, count: int) -> str:
+    """A SQL expression: the shard (0 .. count-1) of the rows whose ``expression`` is their
+    text source id, as :func:`shard_of` computes it. ``count`` is an int (validated here)."""
+    count = int(count)
+    bucket = f"('x' || lpad(substr(md5({expression}), 1, {BUCKET_BITS // 4}), 16, '0'))::bit(64)::bigint"
+    return f"(({bucket} * {count}) >> {BUCKET_BITS})"
+
+
 def sql_shard_predicate(expression: str, count: int, index: int) -> str:
     """A SQL condition true for rows whose ``expression`` (a text source id) is in the shard.
     ``count`` and ``index`` are ints (validated here), never user text."""
-    count, index = int(count), int(index)
-    bucket = f"('x' || lpad(substr(md5({expression}), 1, {BUCKET_BITS // 4}), 16, '0'))::bit(64)::bigint"
-    return f"(({bucket} * {count}) >> {BUCKET_BITS}) = {index}"
+    return f"{sql_shard_index(expression, count)} = {int(index)}"
 
 
 @dataclass(frozen=True)
