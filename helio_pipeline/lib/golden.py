@@ -189,7 +189,7 @@ def evaluate(store, collection: str, domain_filter_fields: dict[str, str], queri
     # the questions are embedded together, in calls of the embedder's batch size: against an
     # embedding API one request per question would cost a round trip each (~0.3 s)
     texts = [golden.query for golden in queries]
-    step = max(1, getattr(embedder, "batch_size", 64))
+    step = max(1, embedder.batch_size)
     vectors = [v for start in range(0, len(texts), step) for v in embedder.embed_queries(texts[start : start + step])]
     for golden, dense in zip(queries, vectors):
         points = store.query(collection, dense, sparse_vector(golden.query), k * 4,

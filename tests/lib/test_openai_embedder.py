@@ -334,17 +334,23 @@ def test_a_single_input_rejected_as_too_large_is_a_clear_error(fake_api):
     assert api.requests == 2  # both inputs, then the first alone: refused, fatal
 
 
-def test_malformed_json_is_retried_then_ok(fake_api):
-    api = fake_api(lambda n, inputs: ("malformed",) if n == 1 else None)
+# a body cut short, and a vector that is not base64 float32: both malformed answers
+MALFORMED = [("malformed", "malformed JSON"), ("bad_base64", "neither a float list nor base64")]
+
+
+@pytest.mark.parametrize("kind", [kind for kind, _ in MALFORMED])
+def test_a_malformed_answer_is_retried_then_ok(fake_api, kind):
+    api = fake_api(lambda n, inputs: (kind,) if n == 1 else None)
     texts = texts_(6)
     emb = make(api.url)
     assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
     assert emb.usage.retries == 1 and api.requests == 2
 
 
-def test_malformed_json_forever_is_a_clear_error(fake_api):
-    api = fake_api(lambda n, inputs: ("malformed",))
-    with pytest.raises(SourceUnavailable, match="malformed"):
+@pytest.mark.parametrize("kind, says", MALFORMED)
+def test_a_malformed_answer_forever_is_a_clear_error(fake_api, kind, says):
+    api = fake_api(lambda n, inputs: (kind,))
+    with pytest.raises(SourceUnavailable, match=says):
         make(api.url, max_retries=2).embed_documents(texts_(2))
     assert api.requests == 3
 
@@ -570,15 +576,3 @@ def test_base64_with_line_breaks_and_non_finite_vectors(fake_api):
     api = fake_api(lambda n, inputs: ("raw", base64.b64encode(bad.tobytes()).decode("ascii")))
     with pytest.raises(HelioError, match="non-finite"):
         make(api.url).embed_documents(texts_(2))
-
-
-def test_a_vector_that_is_not_base64_is_a_malformed_answer_retried_then_a_clear_error(fake_api):
-    api = fake_api(lambda n, inputs: ("bad_base64",) if n == 1 else None)
-    texts = texts_(5)
-    emb = make(api.url)
-    assert np.allclose(emb.embed_documents(texts), expected(texts), atol=1e-6)
-    assert emb.usage.retries == 1 and api.requests == 2
-    always = fake_api(lambda n, inputs: ("bad_base64",))
-    with pytest.raises(SourceUnavailable, match="neither a float list nor base64"):
-        make(always.url, max_retries=1).embed_documents(texts)
-    assert always.requests == 2
